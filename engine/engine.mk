@@ -1,0 +1,18 @@
+# engine/: the container engine and runtime.
+#   engine/lib      libc + json-c + OpenSSL helpers (errors, JSON, paths, digests)
+#   engine/runtime  the OCI runtime library (namespaces, mounts, cgroups, ...)
+#   engine/cli      the thin command-line programs
+
+LIB_SRCS := $(wildcard engine/lib/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+LIB_A := $(B)/libkeel-lib.a
+ALL_OBJS += $(LIB_OBJS)
+
+$(LIB_A): $(LIB_OBJS)
+	$(call say,AR,$@)$(AR) rcs $@ $^
+
+LIB_LIBS := -ljson-c -lcrypto
+
+FORMAT_FILES += $(LIB_SRCS) $(wildcard engine/lib/*.h)
+
+-include engine/runtime/runtime.mk

@@ -1,0 +1,1 @@
+# image-build/: compose (packages -> ostree commit) and disk images.

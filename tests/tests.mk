@@ -1,0 +1,43 @@
+# tests/: unit (C, no privileges), integration (root, namespaces), VM (QEMU).
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(UNIT_SRCS:%.c=$(B)/%)
+ALL_OBJS += $(UNIT_SRCS:%.c=$(B)/%.o)
+TEST_PROGRAMS += $(UNIT_BINS)
+FORMAT_FILES += $(UNIT_SRCS) tests/unit/test.h
+
+# Every unit test links every engine library; --as-needed drops the rest.
+UNIT_LINK := $(RUNTIME_A) $(LIB_A)
+UNIT_LIBS := $(RUNTIME_LIBS) $(LIB_LIBS)
+
+$(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_LINK)
+	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $< $(UNIT_LINK) $(UNIT_LIBS)
+
+$(B)/tests/unit/%.o: EXTRA_CFLAGS_tests/unit := -Itests/unit
+
+PROVE := prove --exec '' --timer
+INTEGRATION := $(sort $(wildcard tests/integration/t*.sh))
+VM_TESTS := $(sort $(wildcard tests/vm/t*.sh))
+
+.PHONY: check check-quick check-format check-unit check-integration check-vm tests
+tests: $(TEST_PROGRAMS) $(PROGRAMS)
+
+check-format:
+	$(Q)tests/lint/check-format.sh $(FORMAT_FILES)
+
+# Fast tiers: format and unit tests.  No root needed.
+check-quick: tests
+	$(PROVE) tests/lint/check-format.sh $(UNIT_BINS)
+
+check-unit: tests
+	$(PROVE) $(UNIT_BINS)
+
+check-integration: tests
+	KEEL_BUILD=$(abspath $(B)) $(PROVE) $(INTEGRATION)
+
+check-vm: tests
+	KEEL_BUILD=$(abspath $(B)) $(PROVE) $(VM_TESTS)
+
+# Every tier, one prove run, one summary at the end.
+check: deps
+	$(MAKE) --no-print-directory tests
+	KEEL_BUILD=$(abspath $(B)) $(PROVE) -j2 tests/lint/check-format.sh $(UNIT_BINS) $(INTEGRATION) $(VM_TESTS)
