@@ -1,0 +1,67 @@
+/* Control groups for containers: cgroup v2, v1, hybrid hosts (v1
+ * controllers plus a cgroup2 mount), and the systemd driver over sd-bus.
+ *
+ * The container's cgroup is described by a JSON object (the "cgroup state")
+ * that keel_cgroup_enter() returns and the runtime stores in the
+ * container's state file; every later operation (update, freeze, pids,
+ * destroy) works from that object alone, in a different process. */
+#ifndef KEEL_RUNTIME_CGROUP_H
+#define KEEL_RUNTIME_CGROUP_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "lib/error.h"
+
+enum keel_cgroup_mode
+{
+  KEEL_CGROUP_V1,     /* only v1 hierarchies */
+  KEEL_CGROUP_HYBRID, /* v1 controllers and a cgroup2 mount at /sys/fs/cgroup/unified */
+  KEEL_CGROUP_V2,     /* unified hierarchy at /sys/fs/cgroup */
+};
+
+/* What the host has, read once from /sys/fs/cgroup. */
+int keel_cgroup_detect(enum keel_cgroup_mode *ret, struct keel_error *err);
+
+struct keel_cgroup_opts
+{
+  const char *id;         /* container id */
+  const char *path;       /* linux.cgroupsPath or NULL: relative, absolute, or slice:prefix:name */
+  bool systemd;           /* --systemd-cgroup: create a transient scope through sd-bus */
+  json_object *resources; /* linux.resources or NULL */
+  json_object *annotations;
+};
+
+/* Refuse resources the host cannot apply, values of the wrong type or out
+ * of range, device rules that do not parse.  No side effects. */
+int keel_cgroup_validate(const struct keel_cgroup_opts *opts, struct keel_error *err);
+
+/* Create the container's cgroup, apply resources, move pid into it.
+ * On failure nothing is left behind. */
+int keel_cgroup_enter(const struct keel_cgroup_opts *opts, pid_t pid, json_object **ret_state,
+                      struct keel_error *err);
+
+/* Apply new linux.resources (keel-runtime update). */
+int keel_cgroup_update(json_object *state, json_object *resources, struct keel_error *err);
+
+/* Freeze or thaw every process (pause / resume); waits until the kernel
+ * reports the new state. */
+int keel_cgroup_freeze(json_object *state, bool frozen, struct keel_error *err);
+
+/* True when the cgroup is frozen. */
+int keel_cgroup_is_frozen(json_object *state, bool *ret, struct keel_error *err);
+
+/* Every pid in the container's cgroup (keel-runtime ps, kill --all). */
+int keel_cgroup_pids(json_object *state, pid_t **ret, size_t *ret_n, struct keel_error *err);
+
+/* SIGKILL whatever still runs, wait for the cgroup to empty, remove it (and
+ * stop the systemd scope).  Idempotent: a cgroup already gone is success. */
+int keel_cgroup_destroy(json_object *state, struct keel_error *err);
+
+/* Host directory of the container's cgroup for one v1 controller (or the
+ * unified one when controller is NULL), for bind-mounting cgroups into the
+ * container.  NULL when there is none. */
+const char *keel_cgroup_path(json_object *state, const char *controller);
+
+#endif
