@@ -599,7 +599,7 @@ export_bpf(scmp_filter_ctx ctx, struct program *prog, struct keel_error *err)
 }
 
 static int
-compile(const struct profile *p, struct program *prog, struct keel_error *err)
+compile(const struct profile *p, bool tree, struct program *prog, struct keel_error *err)
 {
   _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = seccomp_init(p->default_action);
   if (!ctx)
@@ -607,6 +607,14 @@ compile(const struct profile *p, struct program *prog, struct keel_error *err)
                           CTX ".defaultAction: not supported by libseccomp or the "
                               "kernel");
   int r;
+  /* A binary tree of syscall numbers rather than a linear chain takes
+   * longer to build (29 ms instead of 18 ms for the podman default
+   * profile) but the kernel installs it 2.5x faster (0.65 ms instead of
+   * 1.7 ms: at attach time it emulates the filter for every syscall number
+   * to fill its action cache), and every filtered syscall runs O(log n) of
+   * it.  Worth it when the program is cached, not when built per start. */
+  if (tree)
+    (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   for (size_t i = 0; i < p->narches; i++)
     if (seccomp_arch_exist(ctx, p->arches[i]) == -EEXIST
         && (r = seccomp_arch_add(ctx, p->arches[i])) < 0)
@@ -765,7 +773,7 @@ prepare(const struct profile *p, struct keel_error *err)
   snprintf(name, sizeof(name), "%016" PRIx64 ".bpf", prog.hash);
   if (dirfd < 0 || cache_read(dirfd, name, &prog) == 0)
     {
-      if ((r = compile(p, &prog, err)) < 0)
+      if ((r = compile(p, dirfd >= 0, &prog, err)) < 0)
         return r;
       if (dirfd >= 0)
         (void)cache_write(dirfd, name, &prog);
@@ -860,7 +868,7 @@ keel_seccomp_load(json_object *seccomp, int *ret_notify_fd, struct keel_error *e
    * after pivot_root its path lies inside the container's rootfs. */
   if (!program_matches(&prepared, &fresh))
     {
-      if ((r = compile(&p, &fresh, err)) < 0)
+      if ((r = compile(&p, false, &fresh, err)) < 0)
         return r;
       prog = &fresh;
     }

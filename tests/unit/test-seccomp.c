@@ -620,4 +620,241 @@ TEST(send_listener_reports_unreachable_socket)
   ASSERT_STREQ(err.msg, "cannot connect to seccomp listener '/nonexistent/agent.sock': No such "
                         "file or directory");
 }
+
+/* ---- the compiled-program cache ---- */
+
+#define CACHED_PROFILE                                                                             \
+  "{'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': [{'names': ['mkdir', 'mkdirat'], "              \
+  "'action': 'SCMP_ACT_ERRNO', 'errnoRet': 13}]}"
+
+/* validate (through the cache) and load, as the runtime does, then check
+ * the filter works. */
+static void
+child_cached(void *dir)
+{
+  char path[256];
+  snprintf(path, sizeof(path), "%s/made", (const char *)dir);
+  _cleanup_json_ json_object *o = parse_sq(CACHED_PROFILE);
+  struct keel_error err = KEEL_ERROR_INIT;
+  if (keel_seccomp_validate(o, &err) < 0)
+    dprintf(1, "# child: %s\n", err.msg);
+  CHILD_CHECK(err.code == 0);
+  child_load(CACHED_PROFILE, NULL);
+  errno = 0;
+  CHILD_CHECK(mkdir(path, 0700) < 0 && errno == EACCES);
+}
+
+/* The one cache file in dir: its inode, or 0 when there is not exactly one. */
+static ino_t
+cache_file(const char *dir, char *ret_path, size_t size)
+{
+  _cleanup_closedir_ DIR *d = opendir(dir);
+  struct dirent *de;
+  int n = 0;
+  ino_t ino = 0;
+  while (d && (de = readdir(d)))
+    {
+      size_t len = strlen(de->d_name);
+      if (len < 4 || strcmp(de->d_name + len - 4, ".bpf") != 0)
+        continue;
+      n++;
+      snprintf(ret_path, size, "%s/%s", dir, de->d_name);
+      struct stat st;
+      ino = stat(ret_path, &st) == 0 ? st.st_ino : 0;
+    }
+  return n == 1 ? ino : 0;
+}
+
+TEST(cache_written_then_hit)
+{
+  char *dir = fresh_cache();
+  char path[512];
+  ASSERT_TRUE(dir);
+  ASSERT_EQ(cache_file(dir, path, sizeof(path)), 0);
+  int s1 = run_child(child_cached, dir);
+  ino_t first = cache_file(dir, path, sizeof(path));
+  struct stat st;
+  int statted = stat(path, &st);
+  /* a hit leaves the file alone; a miss would rename a new one in */
+  int s2 = run_child(child_cached, dir);
+  ino_t second = cache_file(dir, path, sizeof(path));
+  remove_dir(dir);
+  ASSERT_EXITED_OK(s1);
+  ASSERT_NE(first, 0);
+  ASSERT_OK(statted);
+  ASSERT_EQ(st.st_mode & 0777, 0600);
+  ASSERT_EXITED_OK(s2);
+  ASSERT_EQ(second, first);
+}
+
+TEST(cache_ignores_damaged_or_untrusted_files)
+{
+  char *dir = fresh_cache();
+  char path[512];
+  ASSERT_TRUE(dir);
+  int s1 = run_child(child_cached, dir);
+  ino_t first = cache_file(dir, path, sizeof(path));
+
+  /* one flipped instruction byte: the check fails, it is compiled anew */
+  _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+  struct stat st;
+  unsigned char byte = 0;
+  bool flipped = fd >= 0 && fstat(fd, &st) == 0 && pread(fd, &byte, 1, st.st_size - 4) == 1;
+  byte ^= 0x55;
+  flipped = flipped && pwrite(fd, &byte, 1, st.st_size - 4) == 1;
+  int s2 = run_child(child_cached, dir);
+  ino_t second = cache_file(dir, path, sizeof(path));
+
+  /* a file others may write is not trusted either */
+  bool chmodded = chmod(path, 0620) == 0;
+  int s3 = run_child(child_cached, dir);
+  ino_t third = cache_file(dir, path, sizeof(path));
+  int mode = stat(path, &st) == 0 ? (int)(st.st_mode & 0777) : -1;
+
+  /* nor is a directory others may write: no hit, no write, still works */
+  bool opened = chmod(dir, 0777) == 0;
+  int s4 = run_child(child_cached, dir);
+  ino_t fourth = cache_file(dir, path, sizeof(path));
+  remove_dir(dir);
+
+  ASSERT_EXITED_OK(s1);
+  ASSERT_NE(first, 0);
+  ASSERT_TRUE(flipped);
+  ASSERT_EXITED_OK(s2);
+  ASSERT_NE(second, 0);
+  ASSERT_NE(second, first);
+  ASSERT_TRUE(chmodded);
+  ASSERT_EXITED_OK(s3);
+  ASSERT_NE(third, second);
+  ASSERT_EQ(mode, 0600);
+  ASSERT_TRUE(opened);
+  ASSERT_EXITED_OK(s4);
+  ASSERT_EQ(fourth, third);
+}
+
+TEST(cache_key_follows_the_filter_not_the_listener)
+{
+  char *dir = fresh_cache();
+  ASSERT_TRUE(dir);
+  static const char *const profiles[] = {
+    "{'defaultAction': 'SCMP_ACT_ALLOW', 'listenerPath': '/a', 'listenerMetadata': 'one',"
+    "'syscalls': [{'names': ['getppid'], 'action': 'SCMP_ACT_NOTIFY'}]}",
+    "{'defaultAction': 'SCMP_ACT_ALLOW', 'listenerPath': '/b', 'listenerMetadata': 'two',"
+    "'flags': ['SECCOMP_FILTER_FLAG_LOG'],"
+    "'syscalls': [{'names': ['getppid'], 'action': 'SCMP_ACT_NOTIFY'}]}",
+  };
+  struct keel_error err = KEEL_ERROR_INIT;
+  int r = 0;
+  char path[512];
+  for (size_t i = 0; i < ARRAY_SIZE(profiles) && r == 0; i++)
+    {
+      _cleanup_json_ json_object *o = parse_sq(profiles[i]);
+      r = keel_seccomp_validate(o, &err);
+    }
+  ino_t one = cache_file(dir, path, sizeof(path));
+  remove_dir(dir);
+  ASSERT_OK(r);
+  ASSERT_NE(one, 0);
+}
+
+/* ---- speed: the podman default profile, cold and cached ---- */
+
+struct timing
+{
+  const char *profile;
+  int pipe;
+};
+
+static int64_t
+now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+child_timed(void *arg)
+{
+  struct timing *t = arg;
+  CHILD_CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+  _cleanup_json_ json_object *o = NULL;
+  struct keel_error err = KEEL_ERROR_INIT;
+  CHILD_CHECK(keel_json_parse(t->profile, strlen(t->profile), "profile", &o, &err) == 0);
+  int fd;
+  int64_t t0 = now_ns();
+  CHILD_CHECK(keel_seccomp_validate(o, &err) == 0);
+  int64_t t1 = now_ns();
+  CHILD_CHECK(keel_seccomp_load(o, &fd, &err) == 0);
+  int64_t t2 = now_ns();
+  int64_t d[2] = { t1 - t0, t2 - t1 };
+  CHILD_CHECK(write(t->pipe, d, sizeof(d)) == sizeof(d));
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+#define RUNS 15
+
+/* Median validate and load times over RUNS fresh children; cold removes
+ * the cache before each run. */
+static int
+time_runs(struct timing *t, const char *dir, bool cold, int64_t ret[2])
+{
+  int64_t v[RUNS], l[RUNS];
+  for (int i = 0; i < RUNS; i++)
+    {
+      char path[512];
+      if (cold && cache_file(dir, path, sizeof(path)) != 0)
+        unlink(path);
+      int fds[2];
+      if (pipe2(fds, O_CLOEXEC) < 0)
+        return -errno;
+      t->pipe = fds[1];
+      int status = run_child(child_timed, t);
+      int64_t d[2] = { 0, 0 };
+      ssize_t n = read(fds[0], d, sizeof(d));
+      close(fds[0]);
+      close(fds[1]);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || n != sizeof(d))
+        return -EIO;
+      v[i] = d[0];
+      l[i] = d[1];
+    }
+  qsort(v, RUNS, sizeof(v[0]), cmp_i64);
+  qsort(l, RUNS, sizeof(l[0]), cmp_i64);
+  ret[0] = v[RUNS / 2];
+  ret[1] = l[RUNS / 2];
+  return 0;
+}
+
+TEST(speed_default_profile_cold_vs_cached)
+{
+  char *dir = fresh_cache();
+  ASSERT_TRUE(dir);
+  _cleanup_free_ char *buf = NULL;
+  ASSERT_OK(keel_read_file(AT_FDCWD, FIXTURE, 1 << 20, &buf, NULL));
+  struct timing t = { .profile = buf };
+  int64_t cold[2], cached[2], none[2];
+  int r1 = time_runs(&t, dir, true, cold);
+  int r2 = time_runs(&t, dir, false, cached);
+  setenv("KEEL_SECCOMP_CACHE_DIR", "", 1);
+  int r3 = time_runs(&t, dir, false, none);
+  remove_dir(dir);
+  ASSERT_OK(r1);
+  ASSERT_OK(r2);
+  ASSERT_OK(r3);
+  printf("# podman default profile, median of %d, validate + load:\n", RUNS);
+  printf("#   cold (compile, write cache): %6.0f + %4.0f us\n", cold[0] / 1e3, cold[1] / 1e3);
+  printf("#   cached:                      %6.0f + %4.0f us\n", cached[0] / 1e3, cached[1] / 1e3);
+  printf("#   no cache dir (compile):      %6.0f + %4.0f us\n", none[0] / 1e3, none[1] / 1e3);
+  /* a hit skips libseccomp entirely; anything close to a compile means
+   * the cache is not being used */
+  ASSERT_TRUE(cached[0] * 2 < none[0]);
+}
+
 TEST_MAIN
