@@ -14,6 +14,16 @@ $(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_LINK)
 
 $(B)/tests/unit/%.o: EXTRA_CFLAGS_tests/unit := -Itests/unit
 
+# Benchmark helpers (tests/bench/*.c), built beside the tests.
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:%.c=$(B)/%)
+ALL_OBJS += $(BENCH_SRCS:%.c=$(B)/%.o)
+TEST_PROGRAMS += $(BENCH_BINS)
+FORMAT_FILES += $(BENCH_SRCS)
+
+$(B)/tests/bench/%: $(B)/tests/bench/%.o
+	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $<
+
 PROVE := prove --exec '' --timer
 INTEGRATION := $(sort $(wildcard tests/integration/t*.sh))
 VM_TESTS := $(sort $(wildcard tests/vm/t*.sh))
@@ -41,3 +51,4 @@ check-vm: tests
 check: deps
 	$(MAKE) --no-print-directory tests
 	KEEL_BUILD=$(abspath $(B)) $(PROVE) -j2 tests/lint/check-format.sh $(UNIT_BINS) $(INTEGRATION) $(VM_TESTS)
+

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +101,9 @@ keel_read_file(int dirfd, const char *path, size_t max, char **ret, size_t *ret_
   return 0;
 }
 
-int
-keel_write_file_atomic(int dirfd, const char *path, const void *buf, size_t len, mode_t mode)
+static int
+write_file_via_temp(int dirfd, const char *path, const void *buf, size_t len, mode_t mode,
+                    bool sync)
 {
   char tmp[PATH_MAX];
   if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
@@ -110,13 +112,25 @@ keel_write_file_atomic(int dirfd, const char *path, const void *buf, size_t len,
   if (fd < 0)
     return -errno;
   int r = keel_write_all(fd, buf, len);
-  if (r == 0 && fsync(fd) < 0)
+  if (r == 0 && sync && fsync(fd) < 0)
     r = -errno;
   if (r == 0 && renameat(dirfd, tmp, dirfd, path) < 0)
     r = -errno;
   if (r < 0)
     unlinkat(dirfd, tmp, 0);
   return r;
+}
+
+int
+keel_write_file_atomic(int dirfd, const char *path, const void *buf, size_t len, mode_t mode)
+{
+  return write_file_via_temp(dirfd, path, buf, len, mode, true);
+}
+
+int
+keel_write_file_replace(int dirfd, const char *path, const void *buf, size_t len, mode_t mode)
+{
+  return write_file_via_temp(dirfd, path, buf, len, mode, false);
 }
 
 int

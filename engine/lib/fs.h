@@ -14,6 +14,9 @@ ssize_t keel_read_all(int fd, void *buf, size_t len);
 int keel_read_file(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
 /* Write a whole file that appears all at once or not at all. */
 int keel_write_file_atomic(int dirfd, const char *path, const void *buf, size_t len, mode_t mode);
+/* The same without fsync: for live state (under /run) that never needs to
+ * outlive a boot, where rename's atomicity is all readers rely on. */
+int keel_write_file_replace(int dirfd, const char *path, const void *buf, size_t len, mode_t mode);
 /* Write a short string to an existing file (procfs, sysfs, cgroupfs). */
 int keel_write_string(int dirfd, const char *path, const char *s);
 /* mkdir -p with mode; existing directories are fine. */

@@ -573,7 +573,7 @@ write_pid_file(const char *path, pid_t pid, struct keel_error *err)
 {
   char buf[32];
   int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-  int r = keel_write_file_atomic(AT_FDCWD, path, buf, (size_t)n, 0644);
+  int r = keel_write_file_replace(AT_FDCWD, path, buf, (size_t)n, 0644);
   if (r < 0)
     return keel_error_set_errno(err, r, "cannot write pid file '%s'", path);
   return 0;

@@ -364,7 +364,7 @@ keel_container_exec(const struct keel_runtime *rt, const char *id,
     {
       char buf[32];
       int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-      if ((r = keel_write_file_atomic(AT_FDCWD, opts->pid_file, buf, (size_t)n, 0644)) < 0)
+      if ((r = keel_write_file_replace(AT_FDCWD, opts->pid_file, buf, (size_t)n, 0644)) < 0)
         keel_error_set_errno(err, r, "cannot write pid file '%s'", opts->pid_file);
     }
   if (c.sync_parent >= 0)

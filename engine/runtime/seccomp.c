@@ -737,7 +737,7 @@ cache_write(int dirfd, const char *name, const struct program *prog)
   put(&b, &h, sizeof(h));
   put(&b, prog->model, prog->model_len);
   put(&b, prog->insns, prog->ninsns * sizeof(struct sock_filter));
-  int r = b.oom ? -ENOMEM : keel_write_file_atomic(dirfd, name, b.p, b.len, 0600);
+  int r = b.oom ? -ENOMEM : keel_write_file_replace(dirfd, name, b.p, b.len, 0600);
   free(b.p);
   return r;
 }

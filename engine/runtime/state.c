@@ -61,7 +61,7 @@ keel_state_write(int dirfd, json_object *st, struct keel_error *err)
 {
   size_t len;
   const char *s = json_object_to_json_string_length(st, JSON_C_TO_STRING_PLAIN, &len);
-  int r = keel_write_file_atomic(dirfd, KEEL_STATE_FILE, s, len, 0600);
+  int r = keel_write_file_replace(dirfd, KEEL_STATE_FILE, s, len, 0600);
   if (r < 0)
     return keel_error_set_errno(err, r, "cannot write container state");
   return 0;
