@@ -1,0 +1,53 @@
+# Helpers for OCI runtime tests; source after test-lib.sh.
+#
+#   make_bundle DIR [JQ_FILTER]   busybox rootfs + config.json from `keel-runtime spec`
+#                                 (terminal off, args sh), then JQ_FILTER applied
+#   rt ARGS...                    $KEEL_RUNTIME with this test's own --root
+#   rt_status ID                  the "status" field of `state`
+
+BUSYBOX_ROOTFS_CACHE=${BUSYBOX_ROOTFS_CACHE:-$TEST_TMP/.busybox-rootfs}
+RT_ROOT=$TEST_TMP/state
+
+rt() { "$KEEL_RUNTIME" --root "$RT_ROOT" "$@"; }
+
+make_bundle() {
+  local dir=$1 filter=${2:-.}
+  if [ ! -d "$BUSYBOX_ROOTFS_CACHE" ]; then
+    "$TEST_SRCDIR/tests/fixtures/busybox-rootfs.sh" "$BUSYBOX_ROOTFS_CACHE"
+  fi
+  mkdir -p "$dir"
+  cp -a "$BUSYBOX_ROOTFS_CACHE" "$dir/rootfs"
+  "$KEEL_BUILD/keel-runtime" spec --bundle "$dir"
+  jq ".process.terminal = false | .root.readonly = false | $filter" "$dir/config.json" >"$dir/config.new"
+  mv "$dir/config.new" "$dir/config.json"
+}
+
+# Replace the config of an existing bundle with one filtered by jq.
+edit_config() {
+  local dir=$1 filter=$2
+  jq "$filter" "$dir/config.json" >"$dir/config.new" && mv "$dir/config.new" "$dir/config.json"
+}
+
+rt_status() { rt state "$1" | jq -r .status; }
+
+# Wait (up to $2 tenths of a second, default 50) for ID to reach a status.
+wait_status() {
+  local id=$1 want=$2 tries=${3:-50}
+  while [ "$tries" -gt 0 ]; do
+    [ "$(rt_status "$id" 2>/dev/null)" = "$want" ] && return 0
+    sleep 0.1
+    tries=$((tries - 1))
+  done
+  echo "wait_status: $id never became $want (is $(rt_status "$id" 2>&1))" >&2
+  return 1
+}
+
+# Everything a test created under its --root is force-deleted at exit.
+_rt_cleanup() {
+  local id
+  [ -d "$RT_ROOT" ] || return 0
+  for id in $(ls "$RT_ROOT" 2>/dev/null); do
+    rt delete --force "$id" >/dev/null 2>&1 || true
+  done
+}
+test_cleanup _rt_cleanup
