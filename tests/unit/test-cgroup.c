@@ -16,6 +16,7 @@
 #include "lib/fs.h"
 #include "lib/json.h"
 #include "runtime/cgroup-internal.h"
+#include "runtime/cgroup-sdbus.h"
 #include "runtime/cgroup.h"
 
 static json_object *
@@ -907,6 +908,71 @@ TEST(ebpf_filter_in_kernel)
   ASSERT_EQ(n, 1);
   ASSERT_EQ(ids[0], id2);
   ASSERT_OK(cg_remove_tree(dir, true, NULL, &err));
+}
+
+static bool
+exists_anywhere(const char *rel)
+{
+  const struct cg_host *host;
+  char dir[PATH_MAX];
+  if (cg_host_get(&host, NULL) < 0)
+    return false;
+  for (size_t i = 0; i < host->n; i++)
+    {
+      snprintf(dir, sizeof(dir), "%s%s", host->h[i].mnt, rel);
+      if (access(dir, F_OK) == 0)
+        return true;
+    }
+  snprintf(dir, sizeof(dir), "%s%s", host->mode == KEEL_CGROUP_V2 ? CG_ROOT : CG_UNIFIED, rel);
+  return host->mode != KEEL_CGROUP_V1 && access(dir, F_OK) == 0;
+}
+
+/* hugetlb: on this hybrid host it lives only in the unified mount. */
+TEST(hugetlb_limit_and_failed_enter)
+{
+  REQUIRE_ROOT();
+  const struct cg_host *host;
+  struct keel_error err = KEEL_ERROR_INIT;
+  ASSERT_OK(cg_host_get(&host, &err));
+  if (!cg_host_has(host, "hugetlb", NULL)
+      || access("/sys/kernel/mm/hugepages/hugepages-2048kB", F_OK))
+    {
+      printf("# skip: no hugetlb controller or no 2MB pages\n");
+      return;
+    }
+  _cleanup_json_ json_object *ok
+      = parse("{\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":4194304}]}");
+  struct keel_cgroup_opts o;
+  opts_for(&o, "c5", ok);
+  _cleanup_json_ json_object *st = NULL;
+  if (keel_cgroup_enter(&o, 0, &st, &err) < 0)
+    FAIL_AT("enter: %s", err.msg);
+  char buf[64], rel[128];
+  bool v1 = keel_cgroup_path(st, "hugetlb") != NULL;
+  ASSERT_OK(read_cg(st, "hugetlb", v1 ? "hugetlb.2MB.limit_in_bytes" : "hugetlb.2MB.max", buf,
+                    sizeof(buf)));
+  ASSERT_STREQ(buf, "4194304");
+  ASSERT_OK(keel_cgroup_destroy(st, &err));
+  /* a page size the kernel lacks fails at apply: nothing stays behind */
+  _cleanup_json_ json_object *bad
+      = parse("{\"hugepageLimits\":[{\"pageSize\":\"64GB\",\"limit\":1}]}");
+  json_object *st2 = NULL;
+  opts_for(&o, "c6", bad);
+  snprintf(rel, sizeof(rel), "%s/c6", test_root);
+  ASSERT_TRUE(keel_cgroup_enter(&o, 0, &st2, &err) < 0);
+  ASSERT_CONTAINS(err.msg, "hugetlb.64GB");
+  ASSERT_TRUE(st2 == NULL);
+  ASSERT_FALSE(exists_anywhere(rel));
+}
+
+/* The sd-bus table resolves against the installed libsystemd. */
+TEST(sdbus_symbols_resolve)
+{
+  struct keel_error err = KEEL_ERROR_INIT;
+  const struct cg_sdbus *sd = cg_sdbus_get(&err);
+  if (!sd)
+    FAIL_AT("%s", err.msg);
+  ASSERT_TRUE(sd->open_system && sd->call && sd->match_signal && sd->error_has_name);
 }
 
 TEST(validate_refuses_what_the_host_lacks)
