@@ -339,6 +339,10 @@ create_dirs(const struct cg_host *host, const struct cg_ctx *ctx, const struct c
   v2_wanted(host, plan, want, sizeof(want));
   if ((r = cg_mkdir(mnt, ctx->unified, NULL, &u->unified_created, err)) < 0)
     return r;
+  /* Under systemd the slices are its own and Delegate=yes already gave the
+   * scope its controllers: no writes above the scope. */
+  if (ctx->unit)
+    return 0;
   return cg_v2_enable(mnt, ctx->unified, want, err);
 }
 
