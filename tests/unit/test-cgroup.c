@@ -989,6 +989,14 @@ TEST(validate_refuses_what_the_host_lacks)
       ASSERT_TRUE(strstr(err.msg, "needs the net_cls controller")
                   || strstr(err.msg, "exist only in cgroup v1"));
     }
+  if (host->mode == KEEL_CGROUP_HYBRID && cg_host_has(host, "memory", NULL)
+      && !cg_list_has(host->unified_controllers, "memory", ' '))
+    {
+      _cleanup_json_ json_object *res = parse("{\"unified\":{\"memory.high\":\"1\"}}");
+      o.resources = res;
+      ASSERT_EQ(keel_cgroup_validate(&o, &err), -ENODEV);
+      ASSERT_CONTAINS(err.msg, "'memory.high' is a cgroup v2 file, and this host's memory");
+    }
   o.resources = NULL;
   o.path = "/";
   ASSERT_EQ(keel_cgroup_validate(&o, &err), -EINVAL);
