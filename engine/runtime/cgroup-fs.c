@@ -97,12 +97,17 @@ cg_enter_pid(const char *dir, pid_t pid, struct keel_error *err)
   return 0;
 }
 
-/* A small cache so each hierarchy's directory is opened once per plan. */
+/* A small cache so each hierarchy's directory is opened once per plan,
+ * and a run of writes to one file (devices.allow lines) shares one open:
+ * cgroupfs takes every write() as a separate command. */
 struct dirfds
 {
   size_t n;
   const char *dir[CG_MAX_HIER + 1];
   int fd[CG_MAX_HIER + 1];
+  int ffd;
+  const char *fdir;
+  const char *fname;
 };
 
 static int
@@ -127,6 +132,28 @@ dirfds_close(struct dirfds *c)
 {
   for (size_t i = 0; i < c->n; i++)
     close(c->fd[i]);
+  if (c->ffd >= 0)
+    close(c->ffd);
+}
+
+static int
+write_file(struct dirfds *c, int dfd, const char *dir, const char *file, const char *value)
+{
+  if (c->ffd < 0 || c->fdir != dir || strcmp(c->fname, file) != 0)
+    {
+      if (c->ffd >= 0)
+        close(c->ffd);
+      c->ffd = openat(dfd, file, O_WRONLY | O_CLOEXEC);
+      if (c->ffd < 0)
+        return -errno;
+      c->fdir = dir;
+      c->fname = file;
+    }
+  size_t len = strlen(value);
+  ssize_t n = write(c->ffd, value, len);
+  if (n < 0)
+    return -errno;
+  return (size_t)n == len ? 0 : -EIO;
 }
 
 static int
@@ -141,10 +168,10 @@ write_one(struct dirfds *c, const struct cg_ctx *ctx, const struct cg_write *w,
   int fd = dirfd_get(c, dir);
   if (fd < 0)
     return keel_error_set_errno(err, fd, "cannot open cgroup '%s'", dir);
-  int r = keel_write_string(fd, w->file, w->value);
+  int r = write_file(c, fd, dir, w->file, w->value);
   if (r == -ENOENT && w->alt_value)
     {
-      r = keel_write_string(fd, w->alt_file, w->alt_value);
+      r = write_file(c, fd, dir, w->alt_file, w->alt_value);
       if (r == 0)
         return 0;
     }
@@ -161,7 +188,7 @@ write_one(struct dirfds *c, const struct cg_ctx *ctx, const struct cg_write *w,
 int
 cg_plan_apply(const struct cg_plan *plan, const struct cg_ctx *ctx, struct keel_error *err)
 {
-  struct dirfds c = { 0 };
+  struct dirfds c = { .ffd = -EBADF };
   int r = 0;
   for (size_t i = 0; i < plan->n && r == 0; i++)
     {

@@ -14,14 +14,9 @@
 static int
 copy_from_parent(int parent, int child, const char *file)
 {
-  _cleanup_free_ char *cur = NULL;
-  int r = keel_read_file(child, file, 4096, &cur, NULL);
-  if (r < 0)
-    return r;
-  if (cur[0] != '\0' && cur[0] != '\n')
-    return 0;
   _cleanup_free_ char *val = NULL;
-  if ((r = keel_read_file(parent, file, 4096, &val, NULL)) < 0)
+  int r = keel_read_file(parent, file, 4096, &val, NULL);
+  if (r < 0)
     return r;
   if (val[0] == '\0' || val[0] == '\n')
     return 0; /* the parent is empty too: nothing to give */

@@ -129,8 +129,14 @@ cg_plan_check_host(const struct cg_plan *plan, const struct cg_host *host, struc
       if (!*plan->w[i].ctrl && !strcmp(ctrl, "cgroup"))
         continue;
       bool unified;
-      if (cg_host_has(host, ctrl, &unified) && (unified || *plan->w[i].ctrl))
+      bool found = cg_host_has(host, ctrl, &unified);
+      if (found && (unified || *plan->w[i].ctrl))
         continue;
+      if (found)
+        return keel_error_set(err, -ENODEV,
+                              "linux.resources: '%s' is a cgroup v2 file, and this host's %s "
+                              "controller is bound to cgroup v1",
+                              plan->w[i].file, ctrl);
       return keel_error_set(err, -ENODEV,
                             "linux.resources: '%s' needs the %s controller, which this host "
                             "does not have",
@@ -339,6 +345,10 @@ create_dirs(const struct cg_host *host, const struct cg_ctx *ctx, const struct c
   v2_wanted(host, plan, want, sizeof(want));
   if ((r = cg_mkdir(mnt, ctx->unified, NULL, &u->unified_created, err)) < 0)
     return r;
+  /* Under systemd the slices are its own and Delegate=yes already gave the
+   * scope its controllers: no writes above the scope. */
+  if (ctx->unit)
+    return 0;
   return cg_v2_enable(mnt, ctx->unified, want, err);
 }
 

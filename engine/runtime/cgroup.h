@@ -24,6 +24,12 @@ enum keel_cgroup_mode
 /* What the host has, read once from /sys/fs/cgroup. */
 int keel_cgroup_detect(enum keel_cgroup_mode *ret, struct keel_error *err);
 
+/* cgroupsPath: an absolute path is taken as it is under every hierarchy's
+ * root; a relative one under the runtime's own cgroup (/proc/self/cgroup);
+ * ".." never climbs above a hierarchy's root, and a path resolving to the
+ * root itself is refused.  Absent: "/keel/<id>".  With systemd it is
+ * "slice:prefix:name" (absent: "system.slice:keel:<id>"): the container
+ * gets the transient unit "prefix-name.scope" (Delegate=yes) in that slice. */
 struct keel_cgroup_opts
 {
   const char *id;         /* container id */
@@ -34,15 +40,22 @@ struct keel_cgroup_opts
 };
 
 /* Refuse resources the host cannot apply, values of the wrong type or out
- * of range, device rules that do not parse.  No side effects. */
+ * of range, device rules that do not parse, a bad cgroupsPath, and
+ * --systemd-cgroup where systemd is not running.  No side effects. */
 int keel_cgroup_validate(const struct keel_cgroup_opts *opts, struct keel_error *err);
 
-/* Create the container's cgroup, apply resources, move pid into it.
- * On failure nothing is left behind. */
+/* Create the container's cgroup, apply resources, move pid into it (pid 0:
+ * create and configure only).  The device policy is always default-deny
+ * plus the devices every container needs, after the config's rules (last
+ * match wins).  On failure the directories this call created are removed
+ * again if empty; pid is never killed here.  *ret_state is the caller's to
+ * json_object_put() and to store. */
 int keel_cgroup_enter(const struct keel_cgroup_opts *opts, pid_t pid, json_object **ret_state,
                       struct keel_error *err);
 
-/* Apply new linux.resources (keel-runtime update). */
+/* Apply new linux.resources (keel-runtime update); only what resources
+ * names changes.  On v2 a new device filter replaces the old one and its id
+ * is recorded in state: store state again afterwards. */
 int keel_cgroup_update(json_object *state, json_object *resources, struct keel_error *err);
 
 /* Freeze or thaw every process (pause / resume); waits until the kernel
