@@ -61,3 +61,4 @@ format:
 	clang-format -i $(FORMAT_FILES)
 
 -include $(ALL_OBJS:.o=.d)
+.SECONDARY:

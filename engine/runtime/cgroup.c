@@ -453,6 +453,28 @@ out:
 }
 
 int
+keel_cgroup_resolve(const struct keel_cgroup_opts *opts, json_object **ret_state,
+                    struct keel_error *err)
+{
+  const struct cg_host *host;
+  struct target t;
+  int r = cg_host_get(&host, err);
+  if (r < 0 || (r = resolve_target(opts, &t, err)) < 0)
+    return r;
+  return build_state(host, &t, ret_state, err);
+}
+
+int
+keel_cgroup_attach(json_object *state, pid_t pid, struct keel_error *err)
+{
+  struct cg_ctx ctx;
+  int r = cg_ctx_from_state(state, &ctx, err);
+  if (r < 0)
+    return r;
+  return enter_pid(&ctx, pid, err);
+}
+
+int
 keel_cgroup_update(json_object *state, json_object *resources, struct keel_error *err)
 {
   struct cg_ctx ctx;

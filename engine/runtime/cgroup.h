@@ -53,6 +53,18 @@ int keel_cgroup_validate(const struct keel_cgroup_opts *opts, struct keel_error 
 int keel_cgroup_enter(const struct keel_cgroup_opts *opts, pid_t pid, json_object **ret_state,
                       struct keel_error *err);
 
+/* The state keel_cgroup_enter() would return, computed without creating
+ * anything: written to the container's state before the cgroup exists, it
+ * lets keel_cgroup_destroy() clean up after a runtime killed mid-create. */
+int keel_cgroup_resolve(const struct keel_cgroup_opts *opts, json_object **ret_state,
+                        struct keel_error *err);
+
+/* Move pid into a cgroup keel_cgroup_enter() made with pid 0 (cgroupfs
+ * driver only; the systemd driver needs the pid at creation).  Split from
+ * enter so the runtime can overlap the kernel's RCU grace period of the
+ * first move with the container's own setup. */
+int keel_cgroup_attach(json_object *state, pid_t pid, struct keel_error *err);
+
 /* Apply new linux.resources (keel-runtime update); only what resources
  * names changes.  On v2 a new device filter replaces the old one and its id
  * is recorded in state: store state again afterwards. */

@@ -45,6 +45,8 @@ struct create_ctx
   int notify_listener_fd;
   pid_t pid;
   bool userns;
+  bool cgroup_pending; /* the parent is still moving us into the cgroup */
+  bool cgroupns_done;
   char *state_json;          /* the State document hooks read on stdin (from GO) */
   json_object *cgroup_state; /* from GO, for cgroup mounts */
 };
@@ -122,14 +124,45 @@ apply_sysctl(struct keel_spec *s, struct keel_error *err)
   return 0;
 }
 
+/* Wait until the parent has moved us into our cgroup, then enter a new
+ * cgroup namespace rooted there.  Idempotent. */
+static int
+enter_cgroup_ns(struct create_ctx *c, struct keel_error *err)
+{
+  struct keel_spec *s = c->spec;
+  if (c->cgroup_pending)
+    {
+      int r = keel_sync_expect(c->sync_child, KEEL_SYNC_CGROUP_DONE, NULL, err);
+      if (r < 0)
+        return r;
+      c->cgroup_pending = false;
+    }
+  if (!c->cgroupns_done && s->ns[KEEL_NS_CGROUP].wanted && !s->ns[KEEL_NS_CGROUP].path)
+    {
+      if (unshare(CLONE_NEWCGROUP) < 0)
+        return keel_error_set_errno(err, -errno, "cannot create the cgroup namespace");
+    }
+  c->cgroupns_done = true;
+  return 0;
+}
+
+static int
+before_cgroup_mount(void *userdata, struct keel_error *err)
+{
+  return enter_cgroup_ns(userdata, err);
+}
+
 static int
 before_pivot(void *userdata, struct keel_error *err)
 {
   struct create_ctx *c = userdata;
+  int r = enter_cgroup_ns(c, err);
+  if (r < 0)
+    return r;
   json_object *hooks = c->spec->hooks;
   if (keel_hooks_have(hooks, "prestart") || keel_hooks_have(hooks, "createRuntime"))
     {
-      int r = keel_sync_send(c->sync_child, KEEL_SYNC_HOOKS, 0, NULL);
+      r = keel_sync_send(c->sync_child, KEEL_SYNC_HOOKS, 0, NULL);
       if (r >= 0)
         r = keel_sync_expect(c->sync_child, KEEL_SYNC_HOOKS_DONE, NULL, err);
       if (r < 0)
@@ -157,11 +190,6 @@ init_setup(struct create_ctx *c, char **ret_exec)
     }
   if ((r = join_namespaces(c, &err)) < 0)
     init_fail(c, &err);
-  if (s->ns[KEEL_NS_CGROUP].wanted && !s->ns[KEEL_NS_CGROUP].path && unshare(CLONE_NEWCGROUP) < 0)
-    {
-      keel_error_set_errno(&err, -errno, "cannot create the cgroup namespace");
-      init_fail(c, &err);
-    }
   if (setsid() < 0 && errno != EPERM)
     {
       keel_error_set_errno(&err, -errno, "cannot start a session");
@@ -181,9 +209,10 @@ init_setup(struct create_ctx *c, char **ret_exec)
     .userns = c->userns || s->ns[KEEL_NS_USER].path,
     .cgroup_state = c->cgroup_state,
     .before_pivot = before_pivot,
+    .before_cgroup_mount = before_cgroup_mount,
     .userdata = c,
   };
-  if ((r = keel_rootfs_setup(s, &ro, &err)) < 0)
+  if ((r = keel_rootfs_setup(s, &ro, &err)) < 0 || (r = enter_cgroup_ns(c, &err)) < 0)
     init_fail(c, &err);
   if (s->process.terminal
       && (r = keel_terminal_setup(c->console_fd, s->process.console_height,
@@ -261,6 +290,8 @@ parse_go(struct create_ctx *c, char *payload)
     c->state_json = strdup(json_object_get_string(v));
   if (json_object_object_get_ex(go, "cgroup", &v))
     c->cgroup_state = json_object_get(v);
+  if (json_object_object_get_ex(go, "cgroup_pending", &v))
+    c->cgroup_pending = json_object_get_boolean(v);
   json_object_put(go);
   return c->state_json ? 0 : -ENOMEM;
 }
@@ -430,27 +461,28 @@ run_parent_hooks(struct create_ctx *c, struct keel_error *err)
 }
 
 /* Everything between clone and the init's READY, on the runtime's side. */
+/* Create the cgroup and move the init in, telling it when that is done. */
 static int
-parent_setup(struct create_ctx *c, json_object *st, struct keel_error *err)
+parent_cgroup(struct create_ctx *c, const struct keel_cgroup_opts *cgo, json_object *st,
+              struct keel_error *err)
 {
-  int r;
-  if ((r = keel_state_write(c->dirfd, st, err)) < 0)
+  json_object *planned = keel_state_obj(st, "cgroup"), *real = NULL;
+  int r = keel_cgroup_enter(cgo, 0, &real, err);
+  if (r < 0)
     return r;
-  if (c->userns
-      && ((r = write_idmap(c->pid, "uid_map", c->spec->uid_maps, c->spec->n_uid_maps, err)) < 0
-          || (r = write_idmap(c->pid, "gid_map", c->spec->gid_maps, c->spec->n_gid_maps, err)) < 0))
+  bool changed = strcmp(json_object_to_json_string(planned), json_object_to_json_string(real));
+  json_object_object_add(st, "cgroup", real);
+  if ((r = keel_cgroup_attach(real, c->pid, err)) < 0
+      || (changed && (r = keel_state_write(c->dirfd, st, err)) < 0))
     return r;
-  struct keel_cgroup_opts cgo = { .id = c->opts->id,
-                                  .path = c->spec->cgroups_path,
-                                  .systemd = c->rt->systemd_cgroup,
-                                  .resources = c->spec->resources,
-                                  .annotations = c->spec->annotations };
-  json_object *cg = NULL;
-  if ((r = keel_cgroup_enter(&cgo, c->pid, &cg, err)) < 0)
-    return r;
-  json_object_object_add(st, "cgroup", cg);
-  if ((r = keel_state_write(c->dirfd, st, err)) < 0)
-    return r;
+  if ((r = keel_sync_send(c->sync_parent, KEEL_SYNC_CGROUP_DONE, 0, NULL)) < 0)
+    return keel_error_set_errno(err, r, "container init went away");
+  return 0;
+}
+
+static int
+send_go(struct create_ctx *c, json_object *cg, bool pending, struct keel_error *err)
+{
   _cleanup_json_ json_object *go = json_object_new_object();
   json_object *hs = hook_state(c, "creating");
   json_object_object_add(
@@ -458,10 +490,51 @@ parent_setup(struct create_ctx *c, json_object *st, struct keel_error *err)
       json_object_new_string(json_object_to_json_string_ext(hs, JSON_C_TO_STRING_PLAIN)));
   json_object_put(hs);
   json_object_object_add(go, "cgroup", json_object_get(cg));
-  if ((r = keel_sync_send(c->sync_parent, KEEL_SYNC_GO, 0,
-                          json_object_to_json_string_ext(go, JSON_C_TO_STRING_PLAIN)))
-      < 0)
-    return keel_error_set_errno(err, r, "container init went away");
+  json_object_object_add(go, "cgroup_pending", json_object_new_boolean(pending));
+  int r = keel_sync_send(c->sync_parent, KEEL_SYNC_GO, 0,
+                         json_object_to_json_string_ext(go, JSON_C_TO_STRING_PLAIN));
+  return r < 0 ? keel_error_set_errno(err, r, "container init went away") : 0;
+}
+
+/* Everything between clone and the init's READY, on the runtime's side.
+ * With cgroupfs the init starts on its rootfs at once while the cgroup is
+ * made and entered here (the first move into a cgroup waits out an RCU
+ * grace period); it waits for CGROUP_DONE before its cgroup mounts and its
+ * cgroup namespace.  The planned cgroup is in the state before anything
+ * exists, so delete --force can clean up after a runtime killed here. */
+static int
+parent_setup(struct create_ctx *c, json_object *st, struct keel_error *err)
+{
+  struct keel_cgroup_opts cgo = { .id = c->opts->id,
+                                  .path = c->spec->cgroups_path,
+                                  .systemd = c->rt->systemd_cgroup,
+                                  .resources = c->spec->resources,
+                                  .annotations = c->spec->annotations };
+  json_object *cg = NULL;
+  bool overlap = !c->rt->systemd_cgroup;
+  int r = keel_cgroup_resolve(&cgo, &cg, err);
+  if (r < 0)
+    return r;
+  json_object_object_add(st, "cgroup", cg);
+  if ((r = keel_state_write(c->dirfd, st, err)) < 0)
+    return r;
+  if (c->userns
+      && ((r = write_idmap(c->pid, "uid_map", c->spec->uid_maps, c->spec->n_uid_maps, err)) < 0
+          || (r = write_idmap(c->pid, "gid_map", c->spec->gid_maps, c->spec->n_gid_maps, err)) < 0))
+    return r;
+  if (!overlap)
+    {
+      json_object *real = NULL;
+      if ((r = keel_cgroup_enter(&cgo, c->pid, &real, err)) < 0)
+        return r;
+      json_object_object_add(st, "cgroup", cg = real);
+      if ((r = keel_state_write(c->dirfd, st, err)) < 0)
+        return r;
+    }
+  if ((r = send_go(c, cg, overlap, err)) < 0)
+    return r;
+  if (overlap && (r = parent_cgroup(c, &cgo, st, err)) < 0)
+    return r;
   for (;;)
     {
       enum keel_sync_type type;

@@ -196,6 +196,9 @@ mount_special(const struct keel_spec *s, int rootfd, const struct keel_mount *m,
   const char *type = m->type;
   if (!strcmp(type, "cgroup") || !strcmp(type, "cgroup2"))
     {
+      int r;
+      if (opts->before_cgroup_mount && (r = opts->before_cgroup_mount(opts->userdata, err)) < 0)
+        return r;
       enum keel_cgroup_mode mode = KEEL_CGROUP_V2;
       keel_cgroup_detect(&mode, NULL);
       if (mode != KEEL_CGROUP_V2 && !strcmp(type, "cgroup"))

@@ -19,6 +19,9 @@ struct keel_rootfs_opts
   /* Called after mounts are done, before pivot_root (createRuntime and
    * createContainer hooks).  May be NULL. */
   int (*before_pivot)(void *userdata, struct keel_error *err);
+  /* Called before a cgroup or cgroup2 mount: the container must be in its
+   * cgroup (and cgroup namespace) first.  May be NULL. */
+  int (*before_cgroup_mount)(void *userdata, struct keel_error *err);
   void *userdata;
 };
 

@@ -11,8 +11,9 @@ enum keel_sync_type
   KEEL_SYNC_GO = 1, /* parent → init: maps and cgroup done; payload: JSON context */
   KEEL_SYNC_HOOKS,  /* init → parent: run prestart/createRuntime hooks now */
   KEEL_SYNC_HOOKS_DONE,
-  KEEL_SYNC_READY, /* init → parent: about to wait for start */
-  KEEL_SYNC_ERROR, /* either way: code = -errno, payload = message */
+  KEEL_SYNC_READY,       /* init → parent: about to wait for start */
+  KEEL_SYNC_ERROR,       /* either way: code = -errno, payload = message */
+  KEEL_SYNC_CGROUP_DONE, /* parent → init: the init now sits in its cgroup */
 };
 
 int keel_sync_send(int fd, enum keel_sync_type type, int code, const char *payload);
