@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -32,6 +34,21 @@ same_inode(int a, int b)
   if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
     return false;
   return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* procfs "magic links" (/proc/PID/fd/N, exe, cwd, root, ns/...) name
+ * objects, not paths: following one could land anywhere, so the walker
+ * refuses them as RESOLVE_NO_MAGICLINKS does.  The ordinary symlinks of
+ * procfs (self, thread-self, mounts, net) all sit in its root directory,
+ * whose inode is 1. */
+static bool
+is_magic_link(int fd, int parent)
+{
+  struct statfs sf;
+  struct stat st;
+  if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+    return false;
+  return fstat(parent, &st) < 0 || st.st_ino != 1;
 }
 
 /* The walker.  `rest` holds the components still to resolve; a symlink's
@@ -111,6 +128,12 @@ walk(int rootfd, const char *path, int flags, enum keel_path_create create, mode
         {
           close(fd);
           return keel_error_set_errno(err, -errno, "cannot stat '%s'", path);
+        }
+      if (S_ISLNK(st.st_mode) && is_magic_link(fd, cur))
+        {
+          close(fd);
+          return keel_error_set(err, -ELOOP, "cannot resolve '%s': '%s' is a /proc magic link",
+                                path, p);
         }
       if (S_ISLNK(st.st_mode) && !(last && (flags & O_NOFOLLOW)))
         {
@@ -205,8 +228,12 @@ keel_path_create_in_root(int rootfd, const char *path, enum keel_path_create cre
       int fd = sys_openat2(rootfd, path, &how);
       if (fd >= 0)
         return fd;
-      if (errno == ENOSYS)
+      /* Only a missing component sends us to the walker, which creates it;
+       * anything else (a magic link, a loop) is an answer, not a gap. */
+      if (errno == ENOSYS || errno == EPERM)
         have_openat2 = 0;
+      else if (errno != ENOENT)
+        return keel_error_set_errno(err, -errno, "cannot resolve '%s'", path);
     }
   return walk(rootfd, path, O_PATH, create, mode, err);
 }
