@@ -97,6 +97,7 @@ child_load(const char *profile_sq, int *ret_fd)
   struct keel_error err = KEEL_ERROR_INIT;
   int fd = -1;
   int r = keel_seccomp_load(o, &fd, &err);
+  json_object_put(o);
   if (r < 0)
     dprintf(1, "# child: %s\n", err.msg);
   CHILD_CHECK(r == 0);
@@ -334,7 +335,8 @@ child_errno(void *dir)
 {
   char path[256];
   snprintf(path, sizeof(path), "%s/made", (const char *)dir);
-  child_load("{'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': ["
+  child_load("{'defaultAction': 'SCMP_ACT_ALLOW', 'flags': ['SECCOMP_FILTER_FLAG_TSYNC', "
+             "'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'], 'syscalls': ["
              "{'names': ['mkdir', 'mkdirat'], 'action': 'SCMP_ACT_ERRNO'},"
              "{'names': ['getcwd'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 38},"
              "{'names': ['getpid'], 'action': 'SCMP_ACT_ALLOW'}]}",
@@ -580,7 +582,7 @@ TEST(load_notify_sends_fd_to_listener)
   snprintf(c.sock, sizeof(c.sock), "%s/agent.sock", dir);
   snprintf(c.profile, sizeof(c.profile),
            "{'defaultAction': 'SCMP_ACT_ALLOW', 'listenerPath': '%s', 'listenerMetadata': 'meta', "
-           "'flags': ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'], "
+           "'flags': ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV', 'SECCOMP_FILTER_FLAG_TSYNC'], "
            "'syscalls': [{'names': ['getppid'], 'action': 'SCMP_ACT_NOTIFY'}]}",
            c.sock);
   _cleanup_close_ int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
