@@ -21,6 +21,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/process.h"
+#include "runtime/seccomp.h"
 #include "runtime/spec.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
@@ -268,6 +269,10 @@ exec_prepare(const struct keel_runtime *rt, const char *id, struct exec_ctx *c,
   json_object *lx = c->config ? keel_state_obj(c->config, "linux") : NULL;
   c->seccomp = lx ? keel_state_obj(lx, "seccomp") : NULL;
   if ((r = process_from_flags(c, err)) < 0)
+    return r;
+  /* validate compiles (or finds in the cache) the filter once, here,
+   * before the fork; the joined process only installs it */
+  if (c->seccomp && (r = keel_seccomp_validate(c->seccomp, err)) < 0)
     return r;
   if (c->proc.terminal && !c->opts->console_socket && !c->opts->ret_console_master)
     return keel_error_set(err, -EINVAL, "a terminal needs --console-socket");
