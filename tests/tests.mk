@@ -28,7 +28,7 @@ PROVE := prove --exec '' --timer
 INTEGRATION := $(sort $(wildcard tests/integration/t*.sh))
 VM_TESTS := $(sort $(wildcard tests/vm/t*.sh))
 
-.PHONY: check check-quick check-format check-unit check-integration check-vm tests
+.PHONY: check check-sanitize check-quick check-format check-unit check-integration check-vm tests
 tests: $(TEST_PROGRAMS) $(PROGRAMS)
 
 check-format:
@@ -41,6 +41,10 @@ check-quick: tests
 check-unit: tests
 	$(PROVE) $(UNIT_BINS)
 
+check-sanitize:
+	$(MAKE) --no-print-directory SANITIZE=address,undefined tests
+	$(PROVE) tests/integration/t0190-runtime-sanitized.sh
+
 check-integration: tests
 	KEEL_BUILD=$(abspath $(B)) $(PROVE) $(INTEGRATION)
 
@@ -50,5 +54,6 @@ check-vm: tests
 # Every tier, one prove run, one summary at the end.
 check: deps
 	$(MAKE) --no-print-directory tests
+	$(MAKE) --no-print-directory SANITIZE=address,undefined tests
 	KEEL_BUILD=$(abspath $(B)) $(PROVE) -j2 tests/lint/check-format.sh $(UNIT_BINS) $(INTEGRATION) $(VM_TESTS)
 

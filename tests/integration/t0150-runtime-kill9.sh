@@ -22,7 +22,8 @@ assert_gone() {
 # Kill create after DELAY seconds, then clean up with delete --force.
 kill_at() {
   local id=$1 delay=$2
-  rt create --bundle b "$id" >/dev/null 2>&1 &
+  # exec: $! must be the runtime itself, not a subshell around it
+  (exec "$KEEL_RUNTIME" --root "$RT_ROOT" create --bundle b "$id" >/dev/null 2>&1) &
   local pid=$!
   sleep "$delay"
   kill -9 "$pid" 2>/dev/null || true
@@ -40,13 +41,13 @@ test_expect_success 'killed at 25 points in time during create, delete --force c
 # Deterministic points: a hook that blocks holds create at one phase.
 for phase in prestart createRuntime createContainer; do
   test_expect_success "killed while the $phase hook runs, delete --force cleans up" '
-    edit_config b ".hooks = {\"'"$phase"'\": [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"touch '"$TEST_TMP"'/in-hook; sleep 30\"]}]}" &&
+    edit_config b ".hooks = {\"'"$phase"'\": [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"touch '"$TEST_TMP"'/in-hook; exec sleep 31.4159\"]}]}" &&
     rm -f in-hook &&
-    { rt create --bundle b h-'"$phase"' >/dev/null 2>&1 & } &&
+    { (exec "$KEEL_RUNTIME" --root "$RT_ROOT" create --bundle b h-'"$phase"' >/dev/null 2>&1) & } &&
     pid=$! &&
     for i in $(seq 100); do test -e in-hook && break; sleep 0.05; done &&
     test -e in-hook &&
-    kill -9 $pid && wait $pid 2>/dev/null; pkill -f "touch '"$TEST_TMP"'/in-hook" ;
+    kill -9 $pid && wait $pid 2>/dev/null; pkill -f "sleep 31.4159" ;
     rt delete --force h-'"$phase"' &&
     assert_gone h-'"$phase"'
   '

@@ -5,6 +5,19 @@
 #   rt ARGS...                    $KEEL_RUNTIME with this test's own --root
 #   rt_status ID                  the "status" field of `state`
 
+# Runtime test files run one at a time: containers' default cgroups are
+# /keel/<id>, shared by every runtime on the machine, and the same test
+# file may run twice at once (plain and sanitized builds) under prove -j.
+runtime_tests_lock() {
+  if [ -z "${KEEL_RUNTIME_TESTS_LOCKED:-}" ]; then
+    mkdir -p /run/lock
+    exec 9>"/run/lock/keel-runtime-tests.lock"
+    flock 9
+    export KEEL_RUNTIME_TESTS_LOCKED=1
+  fi
+}
+runtime_tests_lock
+
 BUSYBOX_ROOTFS_CACHE=${BUSYBOX_ROOTFS_CACHE:-$TEST_TMP/.busybox-rootfs}
 RT_ROOT=$TEST_TMP/state
 
