@@ -31,6 +31,12 @@ struct keel_create_opts
   bool no_new_keyring;
   /* run only: keep the container's terminal master for the caller */
   int *ret_console_master;
+  /* run only: no exec.fifo; the init waits for KEEL_SYNC_START on this
+   * socket (returned here), and the state comes back in memory, so the
+   * runtime that created the container also starts and deletes it without
+   * reading anything back. */
+  int *ret_start_fd;
+  json_object **ret_state;
 };
 
 /* Validate an id: letters, digits, '_', '+', '-', '.'; not "." or "..". */
@@ -47,6 +53,14 @@ int keel_container_start(const struct keel_runtime *rt, const char *id, struct k
  * annotations) plus Keel's extra fields (created, owner, rootfs). */
 int keel_container_state(const struct keel_runtime *rt, const char *id, json_object **ret,
                          struct keel_error *err);
+
+/* Start a container made with ret_start_fd (runs poststart hooks); closes
+ * start_fd.  Returns 1 with a warning in err when a poststart hook failed. */
+int keel_container_start_run(int start_fd, json_object *state, struct keel_error *err);
+
+/* Delete a container from its in-memory state (as returned to run). */
+int keel_container_delete_state(const struct keel_runtime *rt, json_object *state,
+                                struct keel_error *err);
 
 /* Status string of a container: creating, created, running, paused, stopped. */
 int keel_container_status(const struct keel_runtime *rt, const char *id, const char **ret,

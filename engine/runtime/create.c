@@ -326,8 +326,14 @@ static void __attribute__((noreturn)) init_main(struct create_ctx *c)
   prctl(PR_SET_PDEATHSIG, 0);
   if (keel_sync_send(c->sync_child, KEEL_SYNC_READY, 0, NULL) < 0)
     _exit(1);
+  if (c->opts->ret_start_fd)
+    {
+      if (keel_sync_expect(c->sync_child, KEEL_SYNC_START, NULL, &err) < 0)
+        _exit(1);
+    }
+  else
+    wait_for_start(c);
   close(c->sync_child);
-  wait_for_start(c);
   if (keel_hooks_have(c->spec->hooks, "startContainer")
       && keel_hooks_run(c->spec->hooks, "startContainer", c->state_json, &err) < 0)
     {
@@ -585,11 +591,14 @@ open_channels(struct create_ctx *c, struct keel_error *err)
   int r, sv[2];
   if ((r = open_join_paths(c, err)) < 0)
     return r;
-  if (mkfifoat(c->dirfd, KEEL_EXEC_FIFO, 0600) < 0)
-    return keel_error_set_errno(err, -errno, "cannot create exec fifo");
-  c->fifo_fd = openat(c->dirfd, KEEL_EXEC_FIFO, O_PATH | O_CLOEXEC);
-  if (c->fifo_fd < 0)
-    return keel_error_set_errno(err, -errno, "cannot open exec fifo");
+  if (!c->opts->ret_start_fd)
+    {
+      if (mkfifoat(c->dirfd, KEEL_EXEC_FIFO, 0600) < 0)
+        return keel_error_set_errno(err, -errno, "cannot create exec fifo");
+      c->fifo_fd = openat(c->dirfd, KEEL_EXEC_FIFO, O_PATH | O_CLOEXEC);
+      if (c->fifo_fd < 0)
+        return keel_error_set_errno(err, -errno, "cannot open exec fifo");
+    }
   if (c->spec->process.terminal)
     {
       if (c->opts->console_socket)
@@ -740,6 +749,10 @@ keel_container_create(const struct keel_runtime *rt, const struct keel_create_op
   if (opts->pid_file && (r = write_pid_file(opts->pid_file, pid, err)) < 0)
     goto fail;
   *ret_pid = pid;
+  if (opts->ret_start_fd)
+    *opts->ret_start_fd = TAKE_FD(c.sync_parent);
+  if (opts->ret_state)
+    *opts->ret_state = json_object_get(st);
   ctx_close(&c);
   return 0;
 fail:

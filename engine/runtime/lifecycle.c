@@ -22,6 +22,7 @@
 #include "runtime/container.h"
 #include "runtime/hooks.h"
 #include "runtime/state.h"
+#include "runtime/sync.h"
 
 static json_object *
 state_hooks(json_object *st)
@@ -134,6 +135,23 @@ keel_container_start(const struct keel_runtime *rt, const char *id, struct keel_
 }
 
 int
+keel_container_start_run(int start_fd, json_object *state, struct keel_error *err)
+{
+  int r = keel_sync_send(start_fd, KEEL_SYNC_START, 0, NULL);
+  close(start_fd);
+  if (r < 0)
+    return keel_error_set(err, -ECHILD, "container process exited before start");
+  json_object *hooks = state_hooks(state);
+  if (keel_hooks_have(hooks, "poststart"))
+    {
+      _cleanup_json_ json_object *pub = public_state(-EBADF, state);
+      if (keel_hooks_run(hooks, "poststart", json_object_to_json_string(pub), err) < 0)
+        return 1;
+    }
+  return 0;
+}
+
+int
 keel_container_kill(const struct keel_runtime *rt, const char *id, int sig, bool all,
                     struct keel_error *err)
 {
@@ -182,31 +200,21 @@ wait_gone(pid_t pid)
     }
 }
 
-int
-keel_container_delete(const struct keel_runtime *rt, const char *id, bool force,
-                      struct keel_error *err)
+/* Kill what is left, remove the cgroup, run poststop, remove the state. */
+static int
+destroy(const struct keel_runtime *rt, const char *id, int dirfd, json_object *st,
+        struct keel_error *err)
 {
-  _cleanup_close_ int dirfd = -EBADF;
-  _cleanup_json_ json_object *st = NULL;
-  int r = keel_state_open(rt, id, true, &dirfd, err);
-  if (r < 0 || (r = keel_state_read(dirfd, id, &st, err)) < 0)
-    return r;
-  const char *status = keel_state_status(dirfd, st);
   pid_t pid = keel_state_live_pid(st);
-  if (!force && (!strcmp(status, "running") || !strcmp(status, "paused")))
-    return keel_error_set(err, -EBUSY, "container '%s' is %s: stop it first or use --force", id,
-                          status);
   json_object *cg = keel_state_obj(st, "cgroup");
+  int r;
   if (pid)
     {
       kill(pid, SIGKILL);
-      if (cg)
-        {
-          bool frozen = false;
-          /* a frozen cgroup cannot deliver SIGKILL until thawed */
-          if (keel_cgroup_is_frozen(cg, &frozen, NULL) == 0 && frozen)
-            keel_cgroup_freeze(cg, false, NULL);
-        }
+      bool frozen = false;
+      /* a frozen cgroup cannot deliver SIGKILL until thawed */
+      if (cg && keel_cgroup_is_frozen(cg, &frozen, NULL) == 0 && frozen)
+        keel_cgroup_freeze(cg, false, NULL);
     }
   if (cg && (r = keel_cgroup_destroy(cg, err)) < 0)
     return r;
@@ -226,6 +234,32 @@ keel_container_delete(const struct keel_runtime *rt, const char *id, bool force,
   if ((r = keel_rm_rf_at(AT_FDCWD, dir)) < 0)
     return keel_error_set_errno(err, r, "cannot remove state of '%s'", id);
   return warn;
+}
+
+int
+keel_container_delete(const struct keel_runtime *rt, const char *id, bool force,
+                      struct keel_error *err)
+{
+  _cleanup_close_ int dirfd = -EBADF;
+  _cleanup_json_ json_object *st = NULL;
+  int r = keel_state_open(rt, id, true, &dirfd, err);
+  if (r < 0 || (r = keel_state_read(dirfd, id, &st, err)) < 0)
+    return r;
+  const char *status = keel_state_status(dirfd, st);
+  if (!force && (!strcmp(status, "running") || !strcmp(status, "paused")))
+    return keel_error_set(err, -EBUSY, "container '%s' is %s: stop it first or use --force", id,
+                          status);
+  return destroy(rt, id, dirfd, st, err);
+}
+
+int
+keel_container_delete_state(const struct keel_runtime *rt, json_object *state,
+                            struct keel_error *err)
+{
+  const char *id = keel_state_str(state, "id");
+  if (!id || keel_container_check_id(id, err) < 0)
+    return keel_error_set(err, -EINVAL, "container state without a valid id");
+  return destroy(rt, id, -EBADF, state, err);
 }
 
 int

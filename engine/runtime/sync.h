@@ -13,6 +13,7 @@ enum keel_sync_type
   KEEL_SYNC_HOOKS_DONE,
   KEEL_SYNC_READY,       /* init → parent: about to wait for start */
   KEEL_SYNC_ERROR,       /* either way: code = -errno, payload = message */
+  KEEL_SYNC_START,       /* parent → init (run): exec the process now */
   KEEL_SYNC_CGROUP_DONE, /* parent → init: the init now sits in its cgroup */
 };
 

@@ -145,27 +145,35 @@ cmd_run(int argc, char **argv)
   struct keel_create_opts o = { 0 };
   struct keel_error err = KEEL_ERROR_INIT;
   bool detach = false, keep = false;
-  int master = -1, code = 0;
+  int master = -1, start_fd = -1, code = 0;
+  json_object *state = NULL;
   pid_t pid;
   if (parse_create("run", argc, argv, &o, &detach, &keep) < 0)
     return 1;
   if (!detach)
     o.ret_console_master = &master;
+  /* start without the exec.fifo round trip and delete from memory */
+  o.ret_start_fd = &start_fd;
+  o.ret_state = &state;
   if (keel_container_create(&cli_rt, &o, &pid, &err) < 0)
     return cli_fail(&err);
   if (!detach)
     forward_signals(pid);
-  int r = keel_container_start(&cli_rt, o.id, &err);
+  int r = keel_container_start_run(start_fd, state, &err);
   if (r < 0)
     {
       cli_fail(&err);
-      keel_container_delete(&cli_rt, o.id, true, NULL);
+      keel_container_delete_state(&cli_rt, state, NULL);
+      json_object_put(state);
       return 1;
     }
   if (r > 0)
     keel_log_warning("%s", err.msg);
   if (detach)
-    return 0;
+    {
+      json_object_put(state);
+      return 0;
+    }
   if (master >= 0)
     {
       int fd = -1;
@@ -181,7 +189,8 @@ cmd_run(int argc, char **argv)
     }
   else if (keel_container_wait_child(pid, &code) < 0)
     code = 1;
-  if (!keep && keel_container_delete(&cli_rt, o.id, true, &err) < 0)
+  if (!keep && keel_container_delete_state(&cli_rt, state, &err) < 0)
     cli_fail(&err);
+  json_object_put(state);
   return code;
 }
