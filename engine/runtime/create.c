@@ -588,7 +588,7 @@ check_create(struct create_ctx *c, struct keel_error *err)
 static int
 open_channels(struct create_ctx *c, struct keel_error *err)
 {
-  int r, sv[2];
+  int r;
   if ((r = open_join_paths(c, err)) < 0)
     return r;
   if (!c->opts->ret_start_fd)
@@ -599,21 +599,11 @@ open_channels(struct create_ctx *c, struct keel_error *err)
       if (c->fifo_fd < 0)
         return keel_error_set_errno(err, -errno, "cannot open exec fifo");
     }
-  if (c->spec->process.terminal)
-    {
-      if (c->opts->console_socket)
-        {
-          if ((c->console_fd = keel_unix_connect(c->opts->console_socket, err)) < 0)
-            return keel_error_prefix(err, "--console-socket");
-        }
-      else
-        {
-          if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-            return keel_error_set_errno(err, -errno, "cannot create console socket");
-          c->console_fd = sv[1];
-          *c->opts->ret_console_master = sv[0];
-        }
-    }
+  if (c->spec->process.terminal
+      && (c->console_fd
+          = keel_console_channel(c->opts->console_socket, c->opts->ret_console_master, err))
+             < 0)
+    return c->console_fd;
   json_object *v;
   if (c->spec->seccomp && json_object_object_get_ex(c->spec->seccomp, "listenerPath", &v)
       && *json_object_get_string(v))
@@ -622,11 +612,7 @@ open_channels(struct create_ctx *c, struct keel_error *err)
       if (c->notify_listener_fd < 0)
         return keel_error_prefix(err, "linux.seccomp.listenerPath");
     }
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-    return keel_error_set_errno(err, -errno, "cannot create sync socket");
-  c->sync_parent = sv[0];
-  c->sync_child = sv[1];
-  return 0;
+  return keel_sync_pair(&c->sync_parent, &c->sync_child, err);
 }
 
 static int

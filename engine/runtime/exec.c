@@ -282,28 +282,12 @@ exec_prepare(const struct keel_runtime *rt, const char *id, struct exec_ctx *c,
 static int
 exec_channels(struct exec_ctx *c, struct keel_error *err)
 {
-  int sv[2];
-  if (c->proc.terminal)
-    {
-      if (c->opts->console_socket)
-        {
-          c->console_fd = keel_unix_connect(c->opts->console_socket, err);
-          if (c->console_fd < 0)
-            return keel_error_prefix(err, "--console-socket");
-        }
-      else
-        {
-          if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-            return keel_error_set_errno(err, -errno, "cannot create console socket");
-          c->console_fd = sv[1];
-          *c->opts->ret_console_master = sv[0];
-        }
-    }
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-    return keel_error_set_errno(err, -errno, "cannot create sync socket");
-  c->sync_parent = sv[0];
-  c->sync_child = sv[1];
-  return 0;
+  if (c->proc.terminal
+      && (c->console_fd
+          = keel_console_channel(c->opts->console_socket, c->opts->ret_console_master, err))
+             < 0)
+    return c->console_fd;
+  return keel_sync_pair(&c->sync_parent, &c->sync_child, err);
 }
 
 /* Collect the helper's GO (with the process pid) and the process's READY. */

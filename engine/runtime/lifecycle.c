@@ -59,8 +59,8 @@ keel_container_state(const struct keel_runtime *rt, const char *id, json_object 
 {
   _cleanup_close_ int dirfd = -EBADF;
   _cleanup_json_ json_object *st = NULL;
-  int r = keel_state_open(rt, id, false, &dirfd, err);
-  if (r < 0 || (r = keel_state_read(dirfd, id, &st, err)) < 0)
+  int r = keel_state_load(rt, id, false, &dirfd, &st, err);
+  if (r < 0)
     return r;
   *ret = public_state(dirfd, st);
   return 0;
@@ -72,8 +72,8 @@ keel_container_status(const struct keel_runtime *rt, const char *id, const char 
 {
   _cleanup_close_ int dirfd = -EBADF;
   _cleanup_json_ json_object *st = NULL;
-  int r = keel_state_open(rt, id, false, &dirfd, err);
-  if (r < 0 || (r = keel_state_read(dirfd, id, &st, err)) < 0)
+  int r = keel_state_load(rt, id, false, &dirfd, &st, err);
+  if (r < 0)
     return r;
   *ret = keel_state_status(dirfd, st); /* a static string */
   if (ret_pid)
@@ -115,8 +115,8 @@ keel_container_start(const struct keel_runtime *rt, const char *id, struct keel_
 {
   _cleanup_close_ int dirfd = -EBADF;
   _cleanup_json_ json_object *st = NULL;
-  int r = keel_state_open(rt, id, true, &dirfd, err);
-  if (r < 0 || (r = keel_state_read(dirfd, id, &st, err)) < 0)
+  int r = keel_state_load(rt, id, true, &dirfd, &st, err);
+  if (r < 0)
     return r;
   const char *status = keel_state_status(dirfd, st);
   if (strcmp(status, "created"))
@@ -157,8 +157,8 @@ keel_container_kill(const struct keel_runtime *rt, const char *id, int sig, bool
 {
   _cleanup_close_ int dirfd = -EBADF;
   _cleanup_json_ json_object *st = NULL;
-  int r = keel_state_open(rt, id, false, &dirfd, err);
-  if (r < 0 || (r = keel_state_read(dirfd, id, &st, err)) < 0)
+  int r = keel_state_load(rt, id, false, &dirfd, &st, err);
+  if (r < 0)
     return r;
   pid_t pid = keel_state_live_pid(st);
   json_object *cg = keel_state_obj(st, "cgroup");
@@ -242,8 +242,8 @@ keel_container_delete(const struct keel_runtime *rt, const char *id, bool force,
 {
   _cleanup_close_ int dirfd = -EBADF;
   _cleanup_json_ json_object *st = NULL;
-  int r = keel_state_open(rt, id, true, &dirfd, err);
-  if (r < 0 || (r = keel_state_read(dirfd, id, &st, err)) < 0)
+  int r = keel_state_load(rt, id, true, &dirfd, &st, err);
+  if (r < 0)
     return r;
   const char *status = keel_state_status(dirfd, st);
   if (!force && (!strcmp(status, "running") || !strcmp(status, "paused")))
@@ -297,8 +297,8 @@ keel_container_pids(const struct keel_runtime *rt, const char *id, pid_t **ret, 
 {
   _cleanup_close_ int dirfd = -EBADF;
   _cleanup_json_ json_object *st = NULL;
-  int r = keel_state_open(rt, id, false, &dirfd, err);
-  if (r < 0 || (r = keel_state_read(dirfd, id, &st, err)) < 0)
+  int r = keel_state_load(rt, id, false, &dirfd, &st, err);
+  if (r < 0)
     return r;
   json_object *cg = keel_state_obj(st, "cgroup");
   if (cg)
@@ -318,8 +318,8 @@ keel_container_pause(const struct keel_runtime *rt, const char *id, bool pause,
 {
   _cleanup_close_ int dirfd = -EBADF;
   _cleanup_json_ json_object *st = NULL;
-  int r = keel_state_open(rt, id, true, &dirfd, err);
-  if (r < 0 || (r = keel_state_read(dirfd, id, &st, err)) < 0)
+  int r = keel_state_load(rt, id, true, &dirfd, &st, err);
+  if (r < 0)
     return r;
   const char *status = keel_state_status(dirfd, st);
   if (pause && strcmp(status, "running"))
@@ -338,8 +338,8 @@ keel_container_update(const struct keel_runtime *rt, const char *id, json_object
 {
   _cleanup_close_ int dirfd = -EBADF;
   _cleanup_json_ json_object *st = NULL;
-  int r = keel_state_open(rt, id, true, &dirfd, err);
-  if (r < 0 || (r = keel_state_read(dirfd, id, &st, err)) < 0)
+  int r = keel_state_load(rt, id, true, &dirfd, &st, err);
+  if (r < 0)
     return r;
   const char *status = keel_state_status(dirfd, st);
   if (!strcmp(status, "stopped"))

@@ -57,6 +57,16 @@ keel_state_read(int dirfd, const char *id, json_object **ret, struct keel_error 
 }
 
 int
+keel_state_load(const struct keel_runtime *rt, const char *id, bool exclusive, int *ret_dirfd,
+                json_object **ret, struct keel_error *err)
+{
+  int r = keel_state_open(rt, id, exclusive, ret_dirfd, err);
+  if (r < 0)
+    return r;
+  return keel_state_read(*ret_dirfd, id, ret, err);
+}
+
+int
 keel_state_write(int dirfd, json_object *st, struct keel_error *err)
 {
   size_t len;

@@ -17,6 +17,9 @@
 /* Open (and flock, exclusively when `exclusive`) the container's directory. */
 int keel_state_open(const struct keel_runtime *rt, const char *id, bool exclusive, int *ret_dirfd,
                     struct keel_error *err);
+/* open + read together: what nearly every command starts with. */
+int keel_state_load(const struct keel_runtime *rt, const char *id, bool exclusive, int *ret_dirfd,
+                    json_object **ret, struct keel_error *err);
 int keel_state_read(int dirfd, const char *id, json_object **ret, struct keel_error *err);
 int keel_state_write(int dirfd, json_object *st, struct keel_error *err);
 

@@ -14,6 +14,17 @@ struct header
 };
 
 int
+keel_sync_pair(int *ret_parent, int *ret_child, struct keel_error *err)
+{
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return keel_error_set_errno(err, -errno, "cannot create sync socket");
+  *ret_parent = sv[0];
+  *ret_child = sv[1];
+  return 0;
+}
+
+int
 keel_sync_send(int fd, enum keel_sync_type type, int code, const char *payload)
 {
   size_t plen = payload ? strlen(payload) : 0;

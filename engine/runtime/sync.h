@@ -17,6 +17,9 @@ enum keel_sync_type
   KEEL_SYNC_CGROUP_DONE, /* parent → init: the init now sits in its cgroup */
 };
 
+/* A fresh close-on-exec SOCK_SEQPACKET pair. */
+int keel_sync_pair(int *ret_parent, int *ret_child, struct keel_error *err);
+
 int keel_sync_send(int fd, enum keel_sync_type type, int code, const char *payload);
 /* Receive one message; *ret_payload is malloc()ed (NULL when empty). */
 int keel_sync_recv(int fd, enum keel_sync_type *ret_type, int *ret_code, char **ret_payload);

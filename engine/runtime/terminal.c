@@ -75,6 +75,21 @@ keel_unix_connect(const char *path, struct keel_error *err)
 }
 
 int
+keel_console_channel(const char *console_socket, int *ret_master, struct keel_error *err)
+{
+  int sv[2];
+  if (console_socket)
+    {
+      int fd = keel_unix_connect(console_socket, err);
+      return fd < 0 ? keel_error_prefix(err, "--console-socket") : fd;
+    }
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return keel_error_set_errno(err, -errno, "cannot create console socket");
+  *ret_master = sv[0];
+  return sv[1];
+}
+
+int
 keel_terminal_setup(int console_sock, unsigned short height, unsigned short width,
                     struct keel_error *err)
 {

@@ -16,6 +16,11 @@ int keel_fd_recv(int sock, int *ret_fd);
 int keel_terminal_setup(int console_sock, unsigned short height, unsigned short width,
                         struct keel_error *err);
 
+/* The socket a container's terminal master travels over: connected to
+ * console_socket when given, else one end of a pair whose other end goes
+ * to *ret_master for the caller (run and exec in the foreground). */
+int keel_console_channel(const char *console_socket, int *ret_master, struct keel_error *err);
+
 /* Connect to a unix socket path. */
 int keel_unix_connect(const char *path, struct keel_error *err);
 
