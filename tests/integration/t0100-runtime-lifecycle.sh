@@ -107,4 +107,12 @@ test_expect_success 'delete --force of a missing container succeeds' '
   rt delete --force nope
 '
 
+test_expect_success '--log with --log-format json records errors as runc-style JSON lines' '
+  test_must_fail rt --log rt.log --log-format json state nope 2>err &&
+  assert_file_has_content err "does not exist" &&
+  jq -e "select(.level == \"error\") | (.msg | test(\"nope\")) and (.time | test(\"Z$\"))" rt.log &&
+  test_must_fail rt --log-format yaml list 2>err &&
+  assert_file_has_content err "log-format"
+'
+
 test_done
