@@ -332,6 +332,21 @@ keel_container_pause(const struct keel_runtime *rt, const char *id, bool pause,
   return keel_cgroup_freeze(cg, pause, err);
 }
 
+/* Objects merge key by key; anything else (numbers, arrays) replaces. */
+static void
+merge_into(json_object *dst, json_object *src)
+{
+  json_object_object_foreach(src, key, val)
+  {
+    json_object *cur;
+    if (json_object_is_type(val, json_type_object) && json_object_object_get_ex(dst, key, &cur)
+        && json_object_is_type(cur, json_type_object))
+      merge_into(cur, val);
+    else
+      json_object_object_add(dst, key, json_object_get(val));
+  }
+}
+
 int
 keel_container_update(const struct keel_runtime *rt, const char *id, json_object *resources,
                       struct keel_error *err)
@@ -351,10 +366,16 @@ keel_container_update(const struct keel_runtime *rt, const char *id, json_object
   if ((r = keel_cgroup_validate(&opts, err)) < 0
       || (r = keel_cgroup_update(cg, resources, err)) < 0)
     return r;
-  /* keep the stored config in step so a later reader sees what applies */
+  /* keep the stored config in step so a later reader sees what applies:
+   * update names only what changes, so merge it into what was there */
   json_object *cfg = keel_state_obj(st, "config"), *lx = cfg ? keel_state_obj(cfg, "linux") : NULL;
   if (lx)
-    json_object_object_add(lx, "resources", json_object_get(resources));
+    {
+      json_object *old = keel_state_obj(lx, "resources");
+      if (!old || !json_object_is_type(old, json_type_object))
+        json_object_object_add(lx, "resources", old = json_object_new_object());
+      merge_into(old, resources);
+    }
   return keel_state_write(dirfd, st, err);
 }
 

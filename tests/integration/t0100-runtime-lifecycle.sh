@@ -51,8 +51,10 @@ test_expect_success 'pause and resume freeze and thaw it' '
   rt resume c1 && test "$(rt_status c1)" = running
 '
 
-test_expect_success 'update changes the pids limit' '
+test_expect_success 'update changes the pids limit, keeping the rest of the stored resources' '
+  rt update --memory 64m c1 &&
   rt update --pids-limit 42 c1 &&
+  jq -e ".config.linux.resources.memory.limit == 67108864 and .config.linux.resources.pids.limit == 42" "$RT_ROOT/c1/state.json" &&
   cg=$(grep pids /proc/$(cat pid)/cgroup | cut -d: -f3) &&
   test "$(cat /sys/fs/cgroup/pids$cg/pids.max 2>/dev/null || cat /sys/fs/cgroup$cg/pids.max)" = 42
 '
