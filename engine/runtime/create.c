@@ -593,7 +593,13 @@ open_channels(struct create_ctx *c, struct keel_error *err)
     return r;
   if (!c->opts->ret_start_fd)
     {
-      if (mkfifoat(c->dirfd, KEEL_EXEC_FIFO, 0600) < 0)
+      /* The init opens the fifo only after it became process.user (maybe
+       * an unprivileged uid, maybe root of a user namespace mapped
+       * elsewhere), so anyone may write to it; the 0700 state directory
+       * keeps everyone else from reaching it by path, and the init reopens
+       * it through its fd. */
+      if (mkfifoat(c->dirfd, KEEL_EXEC_FIFO, 0622) < 0
+          || fchmodat(c->dirfd, KEEL_EXEC_FIFO, 0622, 0) < 0)
         return keel_error_set_errno(err, -errno, "cannot create exec fifo");
       c->fifo_fd = openat(c->dirfd, KEEL_EXEC_FIFO, O_PATH | O_CLOEXEC);
       if (c->fifo_fd < 0)
