@@ -390,6 +390,8 @@ write_time_offsets(json_object *offsets, struct keel_error *err)
   }
   if (unshare(0x80 /* CLONE_NEWTIME */) < 0)
     return keel_error_set_errno(err, -errno, "cannot create the time namespace");
+  if (o == 0)
+    return 0; /* the kernel refuses an empty write: no offsets, nothing to say */
   int r = keel_write_string(AT_FDCWD, "/proc/self/timens_offsets", buf);
   if (r < 0)
     return keel_error_set_errno(err, r, "cannot write time namespace offsets");
