@@ -468,7 +468,20 @@ run_parent_hooks(struct create_ctx *c, struct keel_error *err)
   return r;
 }
 
-/* Everything between clone and the init's READY, on the runtime's side. */
+/* A send to the init failed: it died.  If it said why before dying, that
+ * message is still queued on the socket and is the error worth showing. */
+static int
+init_went_away(struct create_ctx *c, int r, struct keel_error *err)
+{
+  enum keel_sync_type type;
+  int code;
+  _cleanup_free_ char *payload = NULL;
+  if (keel_sync_recv(c->sync_parent, &type, &code, &payload) == 0 && type == KEEL_SYNC_ERROR)
+    return keel_error_set(err, code ? code : -EIO, "%s",
+                          payload ? payload : "container setup failed");
+  return keel_error_set_errno(err, r, "container init went away");
+}
+
 /* Create the cgroup and move the init in, telling it when that is done. */
 static int
 parent_cgroup(struct create_ctx *c, const struct keel_cgroup_opts *cgo, json_object *st,
@@ -484,7 +497,7 @@ parent_cgroup(struct create_ctx *c, const struct keel_cgroup_opts *cgo, json_obj
       || (changed && (r = keel_state_write(c->dirfd, st, err)) < 0))
     return r;
   if ((r = keel_sync_send(c->sync_parent, KEEL_SYNC_CGROUP_DONE, 0, NULL)) < 0)
-    return keel_error_set_errno(err, r, "container init went away");
+    return init_went_away(c, r, err);
   return 0;
 }
 
@@ -501,7 +514,7 @@ send_go(struct create_ctx *c, json_object *cg, bool pending, struct keel_error *
   json_object_object_add(go, "cgroup_pending", json_object_new_boolean(pending));
   int r = keel_sync_send(c->sync_parent, KEEL_SYNC_GO, 0,
                          json_object_to_json_string_ext(go, JSON_C_TO_STRING_PLAIN));
-  return r < 0 ? keel_error_set_errno(err, r, "container init went away") : 0;
+  return r < 0 ? init_went_away(c, r, err) : 0;
 }
 
 /* Everything between clone and the init's READY, on the runtime's side.
@@ -562,7 +575,7 @@ parent_setup(struct create_ctx *c, json_object *st, struct keel_error *err)
           return r;
         }
       if ((r = keel_sync_send(c->sync_parent, KEEL_SYNC_HOOKS_DONE, 0, NULL)) < 0)
-        return keel_error_set_errno(err, r, "container init went away");
+        return init_went_away(c, r, err);
     }
 }
 
