@@ -52,6 +52,23 @@ test_expect_success 'user: uid, gid and additionalGids' '
   assert_file_has_content out "^Groups:\s+5 2000\s*$"
 '
 
+# create + start goes through the exec fifo, which the init opens as
+# process.user; run does not.
+test_expect_success 'user: create and start a container running as uid 1000 and as a mapped root' '
+  chmod 0711 "$TEST_TMP" &&
+  make_bundle cs ".process.user = {\"uid\": 1000, \"gid\": 1000} | .process.args = [\"id\"]" &&
+  rt create --bundle cs p4a >out &&
+  rt start p4a && wait_status p4a stopped &&
+  assert_file_has_content out "^uid=1000 gid=1000" &&
+  edit_config cs ".process.user = {\"uid\": 0, \"gid\": 0} | .linux.namespaces += [{\"type\": \"user\"}]
+    | .linux.uidMappings = [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}]
+    | .linux.gidMappings = [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}]
+    | .process.args = [\"cat\", \"/proc/self/uid_map\"]" &&
+  rt create --bundle cs p4b >out &&
+  rt start p4b && wait_status p4b stopped &&
+  assert_file_has_content out "^ +0 +100000 +65536$"
+'
+
 test_expect_success 'umask is applied' '
   make_bundle umask ".process.user.umask = 23 | .process.args = [\"sh\", \"-c\", \"umask; touch /tmp/f; mkdir /tmp/d; stat -c %a /tmp/f /tmp/d\"]" &&
   rt run --bundle umask p5 >out &&
