@@ -24,6 +24,16 @@ FORMAT_FILES += $(BENCH_SRCS)
 $(B)/tests/bench/%: $(B)/tests/bench/%.o
 	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $<
 
+# Helpers the integration tests run beside the runtime (tests/helpers/*.c).
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(HELPER_SRCS:%.c=$(B)/%)
+ALL_OBJS += $(HELPER_SRCS:%.c=$(B)/%.o)
+TEST_PROGRAMS += $(HELPER_BINS)
+FORMAT_FILES += $(HELPER_SRCS)
+
+$(B)/tests/helpers/%: $(B)/tests/helpers/%.o
+	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $< -lseccomp
+
 PROVE := prove --exec '' --timer
 INTEGRATION := $(sort $(wildcard tests/integration/t*.sh))
 VM_TESTS := $(sort $(wildcard tests/vm/t*.sh))

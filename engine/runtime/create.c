@@ -390,6 +390,8 @@ write_time_offsets(json_object *offsets, struct keel_error *err)
   }
   if (unshare(0x80 /* CLONE_NEWTIME */) < 0)
     return keel_error_set_errno(err, -errno, "cannot create the time namespace");
+  if (o == 0)
+    return 0; /* the kernel refuses an empty write: no offsets, nothing to say */
   int r = keel_write_string(AT_FDCWD, "/proc/self/timens_offsets", buf);
   if (r < 0)
     return keel_error_set_errno(err, r, "cannot write time namespace offsets");
@@ -466,7 +468,20 @@ run_parent_hooks(struct create_ctx *c, struct keel_error *err)
   return r;
 }
 
-/* Everything between clone and the init's READY, on the runtime's side. */
+/* A send to the init failed: it died.  If it said why before dying, that
+ * message is still queued on the socket and is the error worth showing. */
+static int
+init_went_away(struct create_ctx *c, int r, struct keel_error *err)
+{
+  enum keel_sync_type type;
+  int code;
+  _cleanup_free_ char *payload = NULL;
+  if (keel_sync_recv(c->sync_parent, &type, &code, &payload) == 0 && type == KEEL_SYNC_ERROR)
+    return keel_error_set(err, code ? code : -EIO, "%s",
+                          payload ? payload : "container setup failed");
+  return keel_error_set_errno(err, r, "container init went away");
+}
+
 /* Create the cgroup and move the init in, telling it when that is done. */
 static int
 parent_cgroup(struct create_ctx *c, const struct keel_cgroup_opts *cgo, json_object *st,
@@ -482,7 +497,7 @@ parent_cgroup(struct create_ctx *c, const struct keel_cgroup_opts *cgo, json_obj
       || (changed && (r = keel_state_write(c->dirfd, st, err)) < 0))
     return r;
   if ((r = keel_sync_send(c->sync_parent, KEEL_SYNC_CGROUP_DONE, 0, NULL)) < 0)
-    return keel_error_set_errno(err, r, "container init went away");
+    return init_went_away(c, r, err);
   return 0;
 }
 
@@ -499,7 +514,7 @@ send_go(struct create_ctx *c, json_object *cg, bool pending, struct keel_error *
   json_object_object_add(go, "cgroup_pending", json_object_new_boolean(pending));
   int r = keel_sync_send(c->sync_parent, KEEL_SYNC_GO, 0,
                          json_object_to_json_string_ext(go, JSON_C_TO_STRING_PLAIN));
-  return r < 0 ? keel_error_set_errno(err, r, "container init went away") : 0;
+  return r < 0 ? init_went_away(c, r, err) : 0;
 }
 
 /* Everything between clone and the init's READY, on the runtime's side.
@@ -560,7 +575,7 @@ parent_setup(struct create_ctx *c, json_object *st, struct keel_error *err)
           return r;
         }
       if ((r = keel_sync_send(c->sync_parent, KEEL_SYNC_HOOKS_DONE, 0, NULL)) < 0)
-        return keel_error_set_errno(err, r, "container init went away");
+        return init_went_away(c, r, err);
     }
 }
 
@@ -593,7 +608,13 @@ open_channels(struct create_ctx *c, struct keel_error *err)
     return r;
   if (!c->opts->ret_start_fd)
     {
-      if (mkfifoat(c->dirfd, KEEL_EXEC_FIFO, 0600) < 0)
+      /* The init opens the fifo only after it became process.user (maybe
+       * an unprivileged uid, maybe root of a user namespace mapped
+       * elsewhere), so anyone may write to it; the 0700 state directory
+       * keeps everyone else from reaching it by path, and the init reopens
+       * it through its fd. */
+      if (mkfifoat(c->dirfd, KEEL_EXEC_FIFO, 0622) < 0
+          || fchmodat(c->dirfd, KEEL_EXEC_FIFO, 0622, 0) < 0)
         return keel_error_set_errno(err, -errno, "cannot create exec fifo");
       c->fifo_fd = openat(c->dirfd, KEEL_EXEC_FIFO, O_PATH | O_CLOEXEC);
       if (c->fifo_fd < 0)

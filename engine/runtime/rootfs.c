@@ -467,9 +467,13 @@ do_pivot(const char *rootfs, bool no_pivot, struct keel_error *err)
 int
 keel_rootfs_setup(struct keel_spec *s, const struct keel_rootfs_opts *opts, struct keel_error *err)
 {
+  /* Always recursive, as crun does: "slave" or "private" alone would leave
+   * every other mount of the new namespace shared with the host, so a
+   * shared rootfs would stay shared (pivot_root refuses it with EINVAL)
+   * and the mounts made below could propagate back to the host. */
   unsigned long prop = MS_SLAVE | MS_REC;
   if (s->rootfs_propagation & (MS_SLAVE | MS_PRIVATE))
-    prop = s->rootfs_propagation;
+    prop = (s->rootfs_propagation & (MS_SLAVE | MS_PRIVATE)) | MS_REC;
   if (mount(NULL, "/", NULL, prop, NULL) < 0)
     return keel_error_set_errno(err, -errno, "cannot set propagation of /");
   if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)

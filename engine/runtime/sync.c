@@ -1,6 +1,7 @@
 #include "runtime/sync.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -47,9 +48,17 @@ keel_sync_recv(int fd, enum keel_sync_type *ret_type, int *ret_code, char **ret_
   if (!buf)
     return -ENOMEM;
   ssize_t n;
-  do
-    n = recv(fd, buf, SYNC_MAX, 0);
-  while (n < 0 && errno == EINTR);
+  bool reset = false;
+  /* A side that dies with our message unread leaves ECONNRESET pending on
+   * this socket; the kernel reports it (once) before the messages that
+   * side queued before dying, and its last one is the error we want. */
+  for (;;)
+    {
+      n = recv(fd, buf, SYNC_MAX, 0);
+      if (n >= 0 || (errno != EINTR && (errno != ECONNRESET || reset)))
+        break;
+      reset |= errno == ECONNRESET;
+    }
   if (n < 0 || (size_t)n < sizeof(struct header))
     {
       int e = n < 0 ? -errno : -EPIPE;
