@@ -34,7 +34,7 @@ FORMAT_FILES += $(HELPER_SRCS)
 $(B)/tests/helpers/%: $(B)/tests/helpers/%.o
 	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $< -lseccomp
 
-PROVE := prove --exec '' --timer
+PROVE := prove --exec '' --timer --failures --comments
 INTEGRATION := $(sort $(wildcard tests/integration/t*.sh))
 VM_TESTS := $(sort $(wildcard tests/vm/t*.sh))
 

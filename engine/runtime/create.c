@@ -43,6 +43,7 @@ struct create_ctx
   int console_fd;
   int ns_fds[KEEL_NS_COUNT];
   int notify_listener_fd;
+  int saved_pid_fd, saved_time_fd; /* the runtime's own "for children" namespaces */
   pid_t pid;
   bool userns;
   bool cgroup_pending; /* the parent is still moving us into the cgroup */
@@ -399,6 +400,28 @@ write_time_offsets(json_object *offsets, struct keel_error *err)
 }
 
 static int
+save_child_ns(struct create_ctx *c, struct keel_error *err)
+{
+  if (c->spec->ns[KEEL_NS_TIME].wanted && !c->spec->ns[KEEL_NS_TIME].path
+      && (c->saved_time_fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC)) < 0)
+    return keel_error_set_errno(err, -errno, "cannot open the runtime's time namespace");
+  if (c->ns_fds[KEEL_NS_PID] >= 0
+      && (c->saved_pid_fd = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC)) < 0)
+    return keel_error_set_errno(err, -errno, "cannot open the runtime's pid namespace");
+  return 0;
+}
+
+static int
+restore_child_ns(struct create_ctx *c, struct keel_error *err)
+{
+  if (c->saved_time_fd >= 0 && setns(c->saved_time_fd, 0x80 /* CLONE_NEWTIME */) < 0)
+    return keel_error_set_errno(err, -errno, "cannot return to the runtime's time namespace");
+  if (c->saved_pid_fd >= 0 && setns(c->saved_pid_fd, CLONE_NEWPID) < 0)
+    return keel_error_set_errno(err, -errno, "cannot return to the runtime's pid namespace");
+  return 0;
+}
+
+static int
 open_join_paths(struct create_ctx *c, struct keel_error *err)
 {
   for (int t = 0; t < KEEL_NS_COUNT; t++)
@@ -671,8 +694,8 @@ write_pid_file(const char *path, pid_t pid, struct keel_error *err)
 static void
 ctx_close(struct create_ctx *c)
 {
-  int *fds[] = { &c->dirfd,   &c->sync_parent, &c->sync_child,
-                 &c->fifo_fd, &c->console_fd,  &c->notify_listener_fd };
+  int *fds[] = { &c->dirfd,      &c->sync_parent,        &c->sync_child,   &c->fifo_fd,
+                 &c->console_fd, &c->notify_listener_fd, &c->saved_pid_fd, &c->saved_time_fd };
   for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
     if (*fds[i] >= 0)
       {
@@ -712,7 +735,9 @@ keel_container_create(const struct keel_runtime *rt, const struct keel_create_op
                           .sync_child = -EBADF,
                           .fifo_fd = -EBADF,
                           .console_fd = -EBADF,
-                          .notify_listener_fd = -EBADF };
+                          .notify_listener_fd = -EBADF,
+                          .saved_pid_fd = -EBADF,
+                          .saved_time_fd = -EBADF };
   for (int t = 0; t < KEEL_NS_COUNT; t++)
     c.ns_fds[t] = -EBADF;
   _cleanup_json_ json_object *st = NULL;
@@ -723,6 +748,11 @@ keel_container_create(const struct keel_runtime *rt, const struct keel_create_op
     return r;
   if ((r = check_create(&c, err)) < 0 || (r = make_state_dir(&c, err)) < 0
       || (r = open_channels(&c, err)) < 0)
+    goto fail;
+  /* The new time namespace and a joined pid namespace are set up as ours
+   * "for children"; remember the runtime's own so the hooks it runs later
+   * stay in the runtime namespace. */
+  if ((r = save_child_ns(&c, err)) < 0)
     goto fail;
   if (c.spec->ns[KEEL_NS_TIME].wanted && !c.spec->ns[KEEL_NS_TIME].path)
     {
@@ -748,6 +778,8 @@ keel_container_create(const struct keel_runtime *rt, const struct keel_create_op
   if (pid == 0)
     init_main(&c);
   c.pid = pid;
+  if ((r = restore_child_ns(&c, err)) < 0)
+    goto fail;
   close(c.sync_child);
   c.sync_child = -EBADF;
   st = initial_state(&c);

@@ -76,4 +76,18 @@ test_expect_success 'a failing poststart hook is a warning; the container runs' 
   rt delete --force h4
 '
 
+test_expect_success 'hooks run in the runtime namespaces, not a new time or joined pid one' '
+  make_bundle n1 ".process.args = [\"sleep\", \"1000\"]" &&
+  rt run -d --pid-file n1pid --bundle n1 n1 &&
+  ns_hook="{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"readlink /proc/self/ns/time /proc/self/ns/pid >$TEST_TMP/hook-ns\"]}" &&
+  make_bundle n2 ".process.args = [\"true\"]
+    | .linux.namespaces |= map(if .type == \"pid\" then .path = \"/proc/$(cat n1pid)/ns/pid\" else . end)
+    | .linux.namespaces += [{\"type\": \"time\"}]
+    | .linux.timeOffsets = {\"boottime\": {\"secs\": 1000000}}
+    | .hooks = {\"createRuntime\": [$ns_hook]}" &&
+  rt run --bundle n2 n2 &&
+  readlink /proc/self/ns/time /proc/self/ns/pid >host-ns &&
+  cmp host-ns hook-ns
+'
+
 test_done
