@@ -16,3 +16,4 @@ LIB_LIBS := -ljson-c -lcrypto
 FORMAT_FILES += $(LIB_SRCS) $(wildcard engine/lib/*.h)
 
 include engine/runtime/runtime.mk
+include engine/registry/registry.mk

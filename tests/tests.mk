@@ -6,8 +6,8 @@ TEST_PROGRAMS += $(UNIT_BINS)
 FORMAT_FILES += $(UNIT_SRCS) tests/unit/test.h
 
 # Every unit test links every engine library; --as-needed drops the rest.
-UNIT_LINK := $(RUNTIME_A) $(LIB_A)
-UNIT_LIBS := $(RUNTIME_LIBS) $(LIB_LIBS)
+UNIT_LINK := $(REGISTRY_A) $(RUNTIME_A) $(LIB_A)
+UNIT_LIBS := $(REGISTRY_LIBS) $(RUNTIME_LIBS) $(LIB_LIBS)
 
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_LINK)
 	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $< $(UNIT_LINK) $(UNIT_LIBS)
