@@ -38,18 +38,26 @@ static struct
 static EVP_PKEY *pkey;
 static char *cert_b64; /* standard base64 of the DER certificate, for x5c */
 
-static void
-die(const char *what)
+static void __attribute__((noreturn)) die(const char *what)
 {
   fprintf(stderr, "tokenserver: %s\n", what);
   exit(1);
+}
+
+static void *
+xmalloc(size_t n)
+{
+  void *p = malloc(n);
+  if (!p)
+    die("out of memory");
+  return p;
 }
 
 /* base64url without padding, as JWS wants it. */
 static char *
 b64url(const unsigned char *in, size_t len)
 {
-  char *out = malloc(4 * (len / 3 + 2) + 1);
+  char *out = xmalloc(4 * (len / 3 + 2) + 1);
   int n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
   while (n > 0 && out[n - 1] == '=')
     n--;
@@ -75,7 +83,7 @@ load_keys(void)
   int n = i2d_X509(x, &der);
   if (n <= 0)
     die("cannot encode --cert");
-  cert_b64 = malloc(4 * ((size_t)n / 3 + 2) + 1);
+  cert_b64 = xmalloc(4 * ((size_t)n / 3 + 2) + 1);
   EVP_EncodeBlock((unsigned char *)cert_b64, der, n);
   OPENSSL_free(der);
   X509_free(x);
@@ -108,7 +116,7 @@ make_jwt(const char *sub, json_object *access)
   char *h64 = b64url((const unsigned char *)hs, strlen(hs));
   char *c64 = b64url((const unsigned char *)cs, strlen(cs));
   size_t ilen = strlen(h64) + strlen(c64) + 1;
-  char *input = malloc(ilen + 1);
+  char *input = xmalloc(ilen + 1);
   sprintf(input, "%s.%s", h64, c64);
   unsigned char sig[1024];
   size_t siglen = sizeof sig;
@@ -118,7 +126,7 @@ make_jwt(const char *sub, json_object *access)
     die("signing failed");
   EVP_MD_CTX_free(md);
   char *s64 = b64url(sig, siglen);
-  char *jwt = malloc(ilen + strlen(s64) + 2);
+  char *jwt = xmalloc(ilen + strlen(s64) + 2);
   sprintf(jwt, "%s.%s", input, s64);
   free(h64), free(c64), free(s64), free(input), free(jti);
   json_object_put(h), json_object_put(c);
@@ -244,7 +252,7 @@ serve(int c)
   log_line(200, auth == 1 ? opt.user : "anonymous",
            json_object_to_json_string_ext(access, JSON_C_TO_STRING_PLAIN));
   char *jwt = make_jwt(auth == 1 ? opt.user : "", access);
-  char *body = malloc(2 * strlen(jwt) + 200);
+  char *body = xmalloc(2 * strlen(jwt) + 200);
   sprintf(body, "{\"token\":\"%s\",\"access_token\":\"%s\",\"expires_in\":300}", jwt, jwt);
   reply(c, 200, "", body);
   free(body), free(jwt);
