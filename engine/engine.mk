@@ -16,4 +16,6 @@ LIB_LIBS := -ljson-c -lcrypto
 FORMAT_FILES += $(LIB_SRCS) $(wildcard engine/lib/*.h)
 
 include engine/runtime/runtime.mk
+include engine/image/image.mk
 include engine/registry/registry.mk
+include engine/cli/keel/keel.mk

@@ -6,8 +6,8 @@ TEST_PROGRAMS += $(UNIT_BINS)
 FORMAT_FILES += $(UNIT_SRCS) tests/unit/test.h
 
 # Every unit test links every engine library; --as-needed drops the rest.
-UNIT_LINK := $(REGISTRY_A) $(RUNTIME_A) $(LIB_A)
-UNIT_LIBS := $(REGISTRY_LIBS) $(RUNTIME_LIBS) $(LIB_LIBS)
+UNIT_LINK := $(REGISTRY_A) $(IMAGE_A) $(RUNTIME_A) $(LIB_A)
+UNIT_LIBS := $(REGISTRY_LIBS) $(IMAGE_LIBS) $(RUNTIME_LIBS) $(LIB_LIBS)
 
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_LINK)
 	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $< $(UNIT_LINK) $(UNIT_LIBS)
@@ -24,19 +24,7 @@ FORMAT_FILES += $(BENCH_SRCS)
 $(B)/tests/bench/%: $(B)/tests/bench/%.o
 	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $<
 
-# Helpers the integration tests run (tests/helpers/*.c): beside the runtime,
-# and the registry's token issuer and fault proxy (tests/lib/registry.sh).
-# --as-needed keeps each to the libraries it uses.
-HELPER_SRCS := $(wildcard tests/helpers/*.c)
-HELPER_BINS := $(HELPER_SRCS:%.c=$(B)/%)
-ALL_OBJS += $(HELPER_SRCS:%.c=$(B)/%.o)
-TEST_PROGRAMS += $(HELPER_BINS)
-FORMAT_FILES += $(HELPER_SRCS)
-
-$(B)/tests/helpers/%: $(B)/tests/helpers/%.o
-	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $< -lseccomp -ljson-c -lcrypto
-
-PROVE := prove --exec '' --timer --failures --comments
+PROVE := prove --exec '' --timer
 INTEGRATION := $(sort $(wildcard tests/integration/t*.sh))
 VM_TESTS := $(sort $(wildcard tests/vm/t*.sh))
 
