@@ -163,6 +163,17 @@ layer_record(int layers_fd, const char *hex, struct keel_layer_info *ret)
   return 0;
 }
 
+int
+keel_store_layer_read(struct keel_store *s, const char *chain_id, struct keel_layer_info *ret)
+{
+  if (!keel_digest_valid(chain_id))
+    return -EINVAL;
+  _cleanup_close_ int fd = openat(s->dirfd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  return layer_record(fd, keel_digest_hex(chain_id), ret);
+}
+
 /* What the image records reference. */
 struct refs
 {

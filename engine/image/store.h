@@ -64,6 +64,8 @@ struct keel_layer_info
 };
 
 bool keel_store_layer_exists(struct keel_store *s, const char *chain_id);
+/* A committed layer's record. */
+int keel_store_layer_read(struct keel_store *s, const char *chain_id, struct keel_layer_info *ret);
 /* "<root>/layers/<hex>/diff": what overlayfs mounts as a lower layer. */
 int keel_store_layer_path(struct keel_store *s, const char *chain_id, char **ret);
 /* Serialise downloads of one layer across processes: 1 when claimed, 0

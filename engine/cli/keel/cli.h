@@ -1,0 +1,56 @@
+/* keel's command line: one small file per verb over a command table.
+ * Exit codes follow podman: 0 success, 125 an engine error (bad flag,
+ * unknown image, registry failure). */
+#ifndef KEEL_CLI_KEEL_H
+#define KEEL_CLI_KEEL_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "image/store.h"
+#include "lib/error.h"
+#include "lib/log.h"
+
+#define EXIT_ENGINE 125
+
+struct cli_command
+{
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *usage;
+};
+
+/* --root / KEEL_ROOT */
+extern const char *cli_root;
+
+/* Print err, return 125. */
+int cli_fail(const struct keel_error *err);
+/* One usage line for a verb, return 125. */
+int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Open the store at cli_root. */
+int cli_open_store(struct keel_store **ret, struct keel_error *err);
+/* An image by id, id prefix, name or short name. */
+int cli_find_image(struct keel_store *s, const char *what, struct keel_image **ret,
+                   struct keel_error *err);
+/* A user's reference as the full name the store records. */
+int cli_normalize_name(const char *what, char *buf, size_t size, struct keel_error *err);
+/* Registries tried for short names. */
+const char *const *cli_search_registries(void);
+/* "1.5MB", SI units as podman prints them. */
+void cli_human_size(uint64_t bytes, char *buf, size_t size);
+/* "3 days ago" from an RFC 3339 time. */
+void cli_human_ago(const char *rfc3339, char *buf, size_t size);
+/* Dispatch "keel image VERB" / "keel system VERB". */
+int cli_dispatch(const char *group, const struct cli_command *table, size_t n, int argc,
+                 char **argv);
+
+int cmd_pull(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_image_inspect(int argc, char **argv);
+int cmd_image_prune(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_system(int argc, char **argv);
+
+#endif

@@ -1,0 +1,213 @@
+/* keel: the container engine's command line. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/keel/cli.h"
+#include "lib/cleanup.h"
+#include "registry/reference.h"
+
+const char *cli_root = KEEL_STORE_DEFAULT_ROOT;
+
+/* Room is kept for push, save, load (images), login and logout (the
+ * registry credentials), and the container verbs. */
+static const struct cli_command commands[] = {
+  { "pull", cmd_pull, "pull [--platform OS/ARCH[/VARIANT]] [--quiet] [--tls-verify=false] REF" },
+  { "images", cmd_images, "images [-q] [--digests] [--format json]" },
+  { "image", cmd_image, "image inspect|ls|prune|rm|tag|pull ..." },
+  { "tag", cmd_tag, "tag IMAGE NAME..." },
+  { "rmi", cmd_rmi, "rmi [-f] IMAGE..." },
+  { "system", cmd_system, "system check [--repair] | system df" },
+};
+
+static void
+usage(FILE *f)
+{
+  fprintf(f, "usage: keel [--root DIR] [--debug] COMMAND [ARGS]\n\ncommands:\n");
+  for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+    fprintf(f, "  %s\n", commands[i].usage);
+}
+
+int
+cli_fail(const struct keel_error *err)
+{
+  keel_log_error("%s", err->msg[0] ? err->msg : strerror(-err->code));
+  return EXIT_ENGINE;
+}
+
+int
+cli_usage(const char *verb, const char *fmt, ...)
+{
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  keel_log_error("%s: %s", verb, msg);
+  return EXIT_ENGINE;
+}
+
+int
+cli_open_store(struct keel_store **ret, struct keel_error *err)
+{
+  return keel_store_open(cli_root, ret, err);
+}
+
+const char *const *
+cli_search_registries(void)
+{
+  /* registries.conf's unqualified-search-registries, when it is read, goes
+   * here; until then short names mean Docker Hub. */
+  static const char *const def[] = { KEEL_DOCKER_HUB, NULL };
+  return def;
+}
+
+int
+cli_normalize_name(const char *what, char *buf, size_t size, struct keel_error *err)
+{
+  struct keel_reference ref;
+  int r = keel_reference_parse(what, &ref, err);
+  if (r < 0)
+    return r;
+  keel_reference_store_name(&ref, buf, size);
+  return 0;
+}
+
+int
+cli_find_image(struct keel_store *s, const char *what, struct keel_image **ret,
+               struct keel_error *err)
+{
+  struct keel_error ignore = KEEL_ERROR_INIT;
+  if (keel_store_image_lookup(s, what, ret, &ignore) == 0)
+    return 0;
+  struct keel_reference ref;
+  if (keel_reference_parse(what, &ref, &ignore) == 0)
+    {
+      char name[600];
+      keel_reference_store_name(&ref, name, sizeof(name));
+      if (keel_store_image_lookup(s, name, ret, &ignore) == 0)
+        return 0;
+      const char *const *search = cli_search_registries();
+      for (size_t i = 0; !ref.explicit_domain && search[i]; i++)
+        {
+          struct keel_reference alt;
+          keel_reference_with_domain(&ref, search[i], &alt);
+          keel_reference_store_name(&alt, name, sizeof(name));
+          if (keel_store_image_lookup(s, name, ret, &ignore) == 0)
+            return 0;
+        }
+    }
+  return keel_error_set(err, -ENOENT, "image not known: '%s'", what);
+}
+
+void
+cli_human_size(uint64_t bytes, char *buf, size_t size)
+{
+  static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+  double v = (double)bytes;
+  size_t u = 0;
+  while (v >= 1000 && u + 1 < ARRAY_SIZE(units))
+    {
+      v /= 1000;
+      u++;
+    }
+  snprintf(buf, size, u ? "%.3g%s" : "%.0f%s", v, units[u]);
+}
+
+void
+cli_human_ago(const char *rfc3339, char *buf, size_t size)
+{
+  struct tm tm = { 0 };
+  if (!rfc3339 || !*rfc3339 || !strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm))
+    {
+      snprintf(buf, size, "unknown");
+      return;
+    }
+  long d = (long)difftime(time(NULL), timegm(&tm));
+  static const struct
+  {
+    long secs;
+    const char *unit;
+  } steps[] = { { 365L * 86400, "year" }, { 30L * 86400, "month" }, { 7L * 86400, "week" },
+                { 86400, "day" },         { 3600, "hour" },         { 60, "minute" } };
+  for (size_t i = 0; i < ARRAY_SIZE(steps); i++)
+    if (d >= steps[i].secs)
+      {
+        long n = d / steps[i].secs;
+        snprintf(buf, size, "%ld %s%s ago", n, steps[i].unit, n > 1 ? "s" : "");
+        return;
+      }
+  snprintf(buf, size, "%s", d < 0 ? "in the future" : "seconds ago");
+}
+
+int
+cli_dispatch(const char *group, const struct cli_command *table, size_t n, int argc, char **argv)
+{
+  if (argc < 2)
+    return cli_usage(group, "expects a subcommand");
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(argv[1], table[i].name))
+      {
+        optind = 0;
+        return table[i].run(argc - 1, argv + 1);
+      }
+  return cli_usage(group, "unknown subcommand '%s'", argv[1]);
+}
+
+static int
+parse_globals(int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "root", required_argument, NULL, 'r' }, { "debug", no_argument, NULL, 'd' },
+    { "help", no_argument, NULL, 'h' },       { "version", no_argument, NULL, 'v' },
+    { NULL, 0, NULL, 0 },
+  };
+  const char *env = getenv("KEEL_ROOT");
+  if (env && *env)
+    cli_root = env;
+  int c;
+  while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'r':
+        cli_root = optarg;
+        break;
+      case 'd':
+        keel_log_set_level(KEEL_LOG_DEBUG);
+        break;
+      case 'h':
+        usage(stdout);
+        exit(0);
+      case 'v':
+        printf("keel version 0.1.0\n");
+        exit(0);
+      default:
+        usage(stderr);
+        exit(EXIT_ENGINE);
+      }
+  return optind;
+}
+
+int
+main(int argc, char **argv)
+{
+  keel_log_init("keel");
+  int first = parse_globals(argc, argv);
+  if (first >= argc)
+    {
+      usage(stderr);
+      return EXIT_ENGINE;
+    }
+  for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+    if (!strcmp(argv[first], commands[i].name))
+      {
+        optind = 0;
+        return commands[i].run(argc - first, argv + first);
+      }
+  keel_log_error("unknown command '%s'", argv[first]);
+  usage(stderr);
+  return EXIT_ENGINE;
+}

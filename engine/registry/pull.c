@@ -1,0 +1,292 @@
+#include "registry/pull.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "registry/reference.h"
+
+/* Everything one pull holds. */
+struct pull
+{
+  struct keel_store *store;
+  const struct keel_pull_opts *opts;
+  struct keel_reference ref;
+  char ref_text[600];
+  struct keel_registry *registry;
+  struct keel_response top;   /* what the tag or digest resolved to */
+  struct keel_response child; /* the platform manifest, when top is an index */
+  struct keel_manifest manifest;
+  struct keel_response config_body;
+  struct keel_image_config config;
+  char manifest_digest[KEEL_DIGEST_MAX];
+  char (*chain)[KEEL_DIGEST_MAX];
+  struct keel_platform platform;
+};
+
+static void
+pull_free(struct pull *p)
+{
+  keel_registry_free(p->registry);
+  keel_response_clear(&p->top);
+  keel_response_clear(&p->child);
+  keel_manifest_free(&p->manifest);
+  keel_response_clear(&p->config_body);
+  keel_image_config_free(&p->config);
+  free(p->chain);
+}
+
+static void
+emit(struct pull *p, enum keel_pull_event_kind kind, const char *digest)
+{
+  if (!p->opts->progress)
+    return;
+  struct keel_pull_event ev = { .kind = kind, .ref = p->ref_text, .digest = digest };
+  p->opts->progress(p->opts->progress_userdata, &ev);
+}
+
+/* Resolve the reference to a platform manifest, parsed. */
+static int
+resolve(struct pull *p, struct keel_error *err)
+{
+  const char *repo = p->ref.path;
+  int r = keel_registry_get_manifest(p->registry, repo, keel_reference_target(&p->ref), &p->top,
+                                     err);
+  if (r < 0)
+    return r;
+  struct keel_manifest m;
+  if ((r = keel_manifest_parse(p->top.body, p->top.len, p->top.content_type, &m, err)) < 0)
+    return keel_error_prefix(err, "%s", p->ref_text);
+  if (m.kind == KEEL_DOC_MANIFEST)
+    {
+      p->manifest = m;
+      strcpy(p->manifest_digest, p->top.digest);
+      return 0;
+    }
+  const struct keel_descriptor *d;
+  r = keel_index_choose(&m, &p->platform, &d, err);
+  if (r == 0)
+    {
+      strcpy(p->manifest_digest, d->digest);
+      r = keel_registry_get_manifest(p->registry, repo, d->digest, &p->child, err);
+    }
+  keel_manifest_free(&m);
+  if (r < 0)
+    return keel_error_prefix(err, "%s", p->ref_text);
+  if ((r = keel_manifest_parse(p->child.body, p->child.len, p->child.content_type, &p->manifest,
+                               err))
+      < 0)
+    return keel_error_prefix(err, "%s", p->ref_text);
+  if (p->manifest.kind != KEEL_DOC_MANIFEST)
+    return keel_error_set(err, -EMEDIUMTYPE, "%s: index entry %s is not an image manifest",
+                          p->ref_text, p->manifest_digest);
+  return 0;
+}
+
+static int
+fetch_config(struct pull *p, struct keel_error *err)
+{
+  int r = keel_registry_get_blob(p->registry, p->ref.path, &p->manifest.config, &p->config_body,
+                                 err);
+  if (r < 0)
+    return keel_error_prefix(err, "%s: config", p->ref_text);
+  r = keel_image_config_parse(p->config_body.body, p->config_body.len, p->manifest.n_layers,
+                              &p->config, err);
+  if (r < 0)
+    return keel_error_prefix(err, "%s", p->ref_text);
+  p->chain = calloc(p->manifest.n_layers + 1, KEEL_DIGEST_MAX);
+  if (!p->chain)
+    return keel_error_set(err, -ENOMEM, "out of memory");
+  return keel_chain_ids(p->config.diff_ids, p->config.n_diff_ids, p->chain);
+}
+
+static void
+fill_layer(struct pull *p, size_t i, struct keel_fetch_layer *l)
+{
+  memset(l, 0, sizeof(*l));
+  l->desc = &p->manifest.layers[i];
+  l->index = (unsigned)i;
+  strcpy(l->chain_id, p->chain[i]);
+  strcpy(l->diff_id, p->config.diff_ids[i]);
+  if (i > 0)
+    strcpy(l->parent, p->chain[i - 1]);
+}
+
+static void
+emit_exists(struct pull *p, size_t i)
+{
+  if (!p->opts->progress)
+    return;
+  struct keel_pull_event ev = {
+    .kind = KEEL_PULL_LAYER_DONE,
+    .ref = p->ref_text,
+    .digest = p->manifest.layers[i].digest,
+    .index = (unsigned)i,
+    .count = (unsigned)p->manifest.n_layers,
+    .total = p->manifest.layers[i].size,
+    .done = p->manifest.layers[i].size,
+    .exists = true,
+  };
+  p->opts->progress(p->opts->progress_userdata, &ev);
+}
+
+/* Fetch the missing layers.  Each is claimed with a per-layer flock so
+ * that two pulls of one image download it once: what another process
+ * holds is waited for after our own batch, then taken over if that
+ * process died without committing it. */
+static int
+fetch_missing(struct pull *p, struct keel_error *err)
+{
+  size_t n = p->manifest.n_layers;
+  _cleanup_free_ struct keel_fetch_layer *todo = calloc(n + 1, sizeof(*todo));
+  _cleanup_free_ int *claims = calloc(n + 1, sizeof(int));
+  _cleanup_free_ size_t *deferred = calloc(n + 1, sizeof(size_t));
+  if (!todo || !claims || !deferred)
+    return keel_error_set(err, -ENOMEM, "out of memory");
+  size_t nt = 0, nd = 0, nc = 0;
+  int r = 0;
+  for (size_t i = 0; i < n && r >= 0; i++)
+    {
+      if (keel_store_layer_exists(p->store, p->chain[i]))
+        {
+          emit_exists(p, i);
+          continue;
+        }
+      int fd = -1;
+      r = keel_store_layer_claim(p->store, p->chain[i], false, &fd, err);
+      if (r == 0)
+        deferred[nd++] = i;
+      else if (r > 0)
+        {
+          claims[nc++] = fd;
+          if (keel_store_layer_exists(p->store, p->chain[i]))
+            emit_exists(p, i);
+          else
+            fill_layer(p, i, &todo[nt++]);
+        }
+    }
+  struct keel_fetch_ctx ctx = { p->store, p->registry, p->ref.path, (unsigned)n, p->opts };
+  if (r >= 0)
+    r = keel_fetch_layers(&ctx, todo, nt, err);
+  for (size_t k = 0; k < nd && r >= 0; k++)
+    {
+      size_t i = deferred[k];
+      int fd = -1;
+      emit(p, KEEL_PULL_WAITING, p->manifest.layers[i].digest);
+      if ((r = keel_store_layer_claim(p->store, p->chain[i], true, &fd, err)) < 0)
+        break;
+      claims[nc++] = fd;
+      if (keel_store_layer_exists(p->store, p->chain[i]))
+        {
+          emit_exists(p, i);
+          continue;
+        }
+      fill_layer(p, i, &todo[0]);
+      r = keel_fetch_layers(&ctx, todo, 1, err);
+    }
+  for (size_t k = 0; k < nc; k++)
+    close(claims[k]);
+  return r < 0 ? r : 0;
+}
+
+static int
+commit(struct pull *p, char ret_id[KEEL_DIGEST_MAX], struct keel_error *err)
+{
+  int r;
+  if ((r = keel_store_blob_put(p->store, p->top.digest, p->top.body, p->top.len, err)) < 0
+      || (p->child.body
+          && (r = keel_store_blob_put(p->store, p->child.digest, p->child.body, p->child.len, err))
+                 < 0)
+      || (r = keel_store_blob_put(p->store, p->manifest.config.digest, p->config_body.body,
+                                  p->config_body.len, err))
+             < 0)
+    return r;
+  size_t n = p->manifest.n_layers;
+  struct keel_image img = { .n_layers = n, .pulled = (int64_t)time(NULL) };
+  img.layers = calloc(n + 1, sizeof(*img.layers));
+  if (!img.layers)
+    return keel_error_set(err, -ENOMEM, "out of memory");
+  strcpy(img.id, p->manifest.config.digest);
+  strcpy(img.manifest, p->manifest_digest);
+  keel_platform_format(&p->config.platform, img.platform, sizeof(img.platform));
+  snprintf(img.created, sizeof(img.created), "%s", p->config.created);
+  for (size_t i = 0; i < n; i++)
+    {
+      struct keel_image_layer *l = &img.layers[i];
+      strcpy(l->chain_id, p->chain[i]);
+      strcpy(l->diff_id, p->config.diff_ids[i]);
+      strcpy(l->digest, p->manifest.layers[i].digest);
+      snprintf(l->media_type, sizeof(l->media_type), "%s", p->manifest.layers[i].media_type);
+      l->size = p->manifest.layers[i].size;
+      struct keel_layer_info info;
+      if (keel_store_layer_read(p->store, l->chain_id, &info) == 0)
+        img.size += info.unpacked;
+    }
+  char name[600];
+  keel_reference_store_name(&p->ref, name, sizeof(name));
+  r = keel_store_image_commit(p->store, &img, name, p->top.digest, err);
+  free(img.layers);
+  if (r == 0)
+    strcpy(ret_id, img.id);
+  return r;
+}
+
+static int
+pull_one(struct pull *p, char ret_id[KEEL_DIGEST_MAX], struct keel_error *err)
+{
+  keel_reference_format(&p->ref, p->ref_text, sizeof(p->ref_text));
+  int r = keel_registry_new(p->ref.domain, &p->opts->registry, &p->registry, err);
+  if (r < 0 || (r = resolve(p, err)) < 0)
+    return r;
+  emit(p, KEEL_PULL_RESOLVED, p->top.digest);
+  if ((r = fetch_config(p, err)) < 0)
+    return r;
+  if ((r = keel_store_pull_begin(p->store, err)) < 0)
+    return r;
+  keel_store_tmp_sweep(p->store);
+  r = fetch_missing(p, err);
+  if (r == 0)
+    r = commit(p, ret_id, err);
+  keel_store_pull_end(p->store);
+  if (r == 0)
+    emit(p, KEEL_PULL_COMMITTED, ret_id);
+  return r;
+}
+
+int
+keel_pull(struct keel_store *store, const char *text, const struct keel_pull_opts *opts,
+          char ret_id[KEEL_DIGEST_MAX], struct keel_error *err)
+{
+  struct keel_reference ref;
+  int r = keel_reference_parse(text, &ref, err);
+  if (r < 0)
+    return r;
+  static const char *const hub_only[] = { KEEL_DOCKER_HUB, NULL };
+  const char *const *search = opts->search && opts->search[0] ? opts->search : hub_only;
+  struct keel_error first = KEEL_ERROR_INIT;
+  for (size_t i = 0; search[i]; i++)
+    {
+      struct pull p = { .store = store, .opts = opts };
+      p.platform = opts->platform;
+      if (!p.platform.os[0])
+        keel_platform_host(&p.platform);
+      if (ref.explicit_domain)
+        p.ref = ref;
+      else
+        keel_reference_with_domain(&ref, search[i], &p.ref);
+      keel_error_clear(err);
+      r = pull_one(&p, ret_id, err);
+      pull_free(&p);
+      if (r == 0 || ref.explicit_domain)
+        return r;
+      if (!first.code)
+        first = *err;
+    }
+  /* Every candidate failed: the first registry's reason is the one to show. */
+  *err = first;
+  return first.code ? first.code : r;
+}
