@@ -28,7 +28,7 @@
 /* What a registry is asked for, in order of preference. */
 #define KEEL_MANIFEST_ACCEPT                                                                       \
   KEEL_MT_OCI_INDEX ", " KEEL_MT_DOCKER_LIST ", " KEEL_MT_OCI_MANIFEST ","                         \
-                                                                       " " KEEL_MT_DOCKER_MANIFEST
+                    " " KEEL_MT_DOCKER_MANIFEST
 
 /* Limits on what a document may claim; anything larger is refused. */
 #define KEEL_MANIFEST_MAX_BYTES  (4u << 20)  /* a manifest or index body */

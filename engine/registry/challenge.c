@@ -89,8 +89,8 @@ keel_challenge_parse(const char *header, struct keel_challenge *ret, struct keel
         snprintf(ret->scope, sizeof(ret->scope), "%s", val);
       p = next;
     }
-  if (ret->scheme == KEEL_AUTH_BEARER
-      && strncmp(ret->realm, "https://", 8) && strncmp(ret->realm, "http://", 7))
+  if (ret->scheme == KEEL_AUTH_BEARER && strncmp(ret->realm, "https://", 8)
+      && strncmp(ret->realm, "http://", 7))
     return keel_error_set(err, -EPROTO, "bearer challenge without an http(s) realm: '%.200s'",
                           header);
   return 0;

@@ -119,8 +119,7 @@ load_tls(struct keel_registry *r, struct keel_error *err)
     n = add_certs(out, r->opts.cert_dir, r);
   else
     {
-      _cleanup_free_ char *roots
-          = strdup(r->opts.certs_d ? r->opts.certs_d : KEEL_CERTS_D_DEFAULT);
+      _cleanup_free_ char *roots = strdup(r->opts.certs_d ? r->opts.certs_d : KEEL_CERTS_D_DEFAULT);
       for (char *save = NULL, *root = strtok_r(roots, ":", &save); root && n == 0;
            root = strtok_r(NULL, ":", &save))
         {
@@ -374,8 +373,8 @@ transport_error(struct keel_registry *r, CURLcode c, const char *what, struct ke
                           "/etc/containers/certs.d/%s/ca.crt, or use --tls-verify=false)",
                           what, r->domain, r->domain);
   if (c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST)
-    return keel_error_set(err, -EHOSTUNREACH, "%s: cannot reach registry %s: %s", what,
-                          r->domain, curl_easy_strerror(c));
+    return keel_error_set(err, -EHOSTUNREACH, "%s: cannot reach registry %s: %s", what, r->domain,
+                          curl_easy_strerror(c));
   return keel_error_set(err, -EIO, "%s: %s", what, curl_easy_strerror(c));
 }
 
@@ -578,12 +577,10 @@ keel_registry_reauth(struct keel_registry *r, const char *repo, struct keel_erro
 }
 
 static int
-api_url(struct keel_registry *r, const char *repo, const char *kind, const char *target,
-        char **ret)
+api_url(struct keel_registry *r, const char *repo, const char *kind, const char *target, char **ret)
 {
-  return asprintf(ret, "%s://%s/v2/%s/%s/%s", r->scheme, r->host, repo, kind, target) < 0
-             ? -ENOMEM
-             : 0;
+  return asprintf(ret, "%s://%s/v2/%s/%s/%s", r->scheme, r->host, repo, kind, target) < 0 ? -ENOMEM
+                                                                                          : 0;
 }
 
 /* GET with authorization, one re-authorization on 401, and the status

@@ -39,7 +39,7 @@ struct keel_registry_opts
 
 #define KEEL_REGISTRY_OPTS_INIT                                                                    \
   {                                                                                                \
-    .retries = 4, .retry_delay_ms = 250, .stall_timeout_s = 30, .parallel = 4                     \
+    .retries = 4, .retry_delay_ms = 250, .stall_timeout_s = 30, .parallel = 4                      \
   }
 
 struct keel_registry;

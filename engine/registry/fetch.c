@@ -24,7 +24,7 @@
 enum job_state
 {
   JOB_QUEUED,
-  JOB_RUNNING, /* transfer active or waiting to retry */
+  JOB_RUNNING,  /* transfer active or waiting to retry */
   JOB_DRAINING, /* transfer done, unpacking thread finishing */
   JOB_DONE,
 };
@@ -109,8 +109,8 @@ verify_and_commit(struct job *j, struct keel_layer_tmp *tmp, const struct keel_u
 {
   const struct keel_fetch_layer *l = j->layer;
   if (st->compressed_bytes != l->desc->size)
-    return keel_error_set(&j->err, -EBADMSG, "layer %s: got %llu bytes, want %llu",
-                          l->desc->digest, (unsigned long long)st->compressed_bytes,
+    return keel_error_set(&j->err, -EBADMSG, "layer %s: got %llu bytes, want %llu", l->desc->digest,
+                          (unsigned long long)st->compressed_bytes,
                           (unsigned long long)l->desc->size);
   if (strcmp(st->digest, l->desc->digest))
     return keel_error_set(&j->err, -EBADMSG,
@@ -287,13 +287,15 @@ transfer_done(struct job *j, CURLcode c, struct keel_error *err)
     return keel_error_set(err, -EBADMSG, "layer %s: registry sent more than its %llu bytes",
                           d->digest, (unsigned long long)d->size);
   bool auth = c == CURLE_HTTP_RETURNED_ERROR && status == 401;
-  bool again = auth || (c == CURLE_HTTP_RETURNED_ERROR ? status >= 500 || status == 429
-                                                       : c != CURLE_WRITE_ERROR);
+  bool again = auth
+               || (c == CURLE_HTTP_RETURNED_ERROR ? status >= 500 || status == 429
+                                                  : c != CURLE_WRITE_ERROR);
   char why[200];
   if (c == CURLE_HTTP_RETURNED_ERROR)
     snprintf(why, sizeof(why), "HTTP %ld", status);
   else
-    snprintf(why, sizeof(why), "%s", c == CURLE_OK ? "connection closed early" : curl_easy_strerror(c));
+    snprintf(why, sizeof(why), "%s",
+             c == CURLE_OK ? "connection closed early" : curl_easy_strerror(c));
   if (!again || j->attempts >= keel_registry_opts(j->ctx->registry)->retries)
     return keel_error_set(err, status == 404 ? -ENOENT : -EIO,
                           "layer %s: %s after %llu of %llu bytes%s", d->digest, why,

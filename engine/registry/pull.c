@@ -54,8 +54,8 @@ static int
 resolve(struct pull *p, struct keel_error *err)
 {
   const char *repo = p->ref.path;
-  int r = keel_registry_get_manifest(p->registry, repo, keel_reference_target(&p->ref), &p->top,
-                                     err);
+  int r
+      = keel_registry_get_manifest(p->registry, repo, keel_reference_target(&p->ref), &p->top, err);
   if (r < 0)
     return r;
   struct keel_manifest m;
@@ -77,8 +77,8 @@ resolve(struct pull *p, struct keel_error *err)
   keel_manifest_free(&m);
   if (r < 0)
     return keel_error_prefix(err, "%s", p->ref_text);
-  if ((r = keel_manifest_parse(p->child.body, p->child.len, p->child.content_type, &p->manifest,
-                               err))
+  if ((r
+       = keel_manifest_parse(p->child.body, p->child.len, p->child.content_type, &p->manifest, err))
       < 0)
     return keel_error_prefix(err, "%s", p->ref_text);
   if (p->manifest.kind != KEEL_DOC_MANIFEST)
@@ -90,8 +90,8 @@ resolve(struct pull *p, struct keel_error *err)
 static int
 fetch_config(struct pull *p, struct keel_error *err)
 {
-  int r = keel_registry_get_blob(p->registry, p->ref.path, &p->manifest.config, &p->config_body,
-                                 err);
+  int r
+      = keel_registry_get_blob(p->registry, p->ref.path, &p->manifest.config, &p->config_body, err);
   if (r < 0)
     return keel_error_prefix(err, "%s: config", p->ref_text);
   r = keel_image_config_parse(p->config_body.body, p->config_body.len, p->manifest.n_layers,

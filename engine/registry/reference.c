@@ -197,8 +197,8 @@ keel_reference_parse(const char *s, struct keel_reference *ret, struct keel_erro
   bool library = !strcmp(ret->domain, KEEL_DOCKER_HUB) && !strchr(path, '/');
   int n = snprintf(ret->path, sizeof(ret->path), "%s%s", library ? "library/" : "", path);
   if (n < 0 || strlen(ret->domain) + 1 + (size_t)n > KEEL_REF_NAME_MAX)
-    return keel_error_set(err, -EINVAL, "invalid reference '%s': name longer than %d characters",
-                          s, KEEL_REF_NAME_MAX);
+    return keel_error_set(err, -EINVAL, "invalid reference '%s': name longer than %d characters", s,
+                          KEEL_REF_NAME_MAX);
   if (tag)
     strcpy(ret->tag, tag);
   else if (!digest)

@@ -23,9 +23,9 @@ struct keel_reference
 {
   char domain[KEEL_REF_NAME_MAX + 1];
   char path[KEEL_REF_NAME_MAX + 1];
-  char tag[KEEL_REF_TAG_MAX + 1];       /* "" when only a digest was given */
-  char digest[KEEL_DIGEST_MAX];         /* "" when none */
-  bool explicit_domain;                 /* the text named its registry */
+  char tag[KEEL_REF_TAG_MAX + 1]; /* "" when only a digest was given */
+  char digest[KEEL_DIGEST_MAX];   /* "" when none */
+  bool explicit_domain;           /* the text named its registry */
 };
 
 /* Parse and normalise (docker.io, library/, default tag "latest" when

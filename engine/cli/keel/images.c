@@ -42,10 +42,10 @@ image_json(const struct keel_image *img)
   json_object_object_add(o, "Id", json_object_new_string(keel_digest_hex(img->id)));
   json_object_object_add(o, "Names", names);
   json_object_object_add(o, "RepoDigests", digests);
-  json_object_object_add(o, "Digest", json_object_new_string(img->names && img->names[0]
-                                                                  && img->digests[0][0]
-                                                              ? img->digests[0]
-                                                              : img->manifest));
+  json_object_object_add(o, "Digest",
+                         json_object_new_string(img->names && img->names[0] && img->digests[0][0]
+                                                    ? img->digests[0]
+                                                    : img->manifest));
   json_object_object_add(o, "Created", json_object_new_string(img->created));
   json_object_object_add(o, "Size", json_object_new_uint64(img->size));
   json_object_object_add(o, "Platform", json_object_new_string(img->platform));
@@ -61,7 +61,8 @@ print_table(struct keel_image **v, size_t n, bool quiet, bool digests)
         printf("%.12s\n", keel_digest_hex(v[i]->id));
       return 0;
     }
-  printf("%-40s %-12s %s%-14s %-16s %s\n", "REPOSITORY", "TAG", digests ? "DIGEST" : "",
+  printf("%-40s %-12s %s%-14s %-16s %s\n", "REPOSITORY", "TAG",
+         digests ? "DIGEST                                                                   " : "",
          "IMAGE ID", "CREATED", "SIZE");
   for (size_t i = 0; i < n; i++)
     {
@@ -146,9 +147,11 @@ inspect_one(struct keel_store *s, const struct keel_image *img, struct keel_erro
   if (keel_store_blob_read(s, img->id, KEEL_CONFIG_MAX_BYTES, &cfg, &len, err) == 0)
     keel_json_parse(cfg, len, "config", &config, NULL);
   json_object *v;
-  static const char *const keys[][2]
-      = { { "architecture", "Architecture" }, { "os", "Os" }, { "variant", "Variant" },
-          { "config", "Config" },             { "author", "Author" } };
+  static const char *const keys[][2] = { { "architecture", "Architecture" },
+                                         { "os", "Os" },
+                                         { "variant", "Variant" },
+                                         { "config", "Config" },
+                                         { "author", "Author" } };
   for (size_t i = 0; config && i < ARRAY_SIZE(keys); i++)
     if (json_object_object_get_ex(config, keys[i][0], &v))
       json_object_object_add(o, keys[i][1], json_object_get(v));
@@ -184,8 +187,8 @@ inspect_one(struct keel_store *s, const struct keel_image *img, struct keel_erro
 int
 cmd_image_inspect(int argc, char **argv)
 {
-  static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
-                                        { NULL, 0, NULL, 0 } };
+  static const struct option opts[]
+      = { { "format", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
   int c;
   while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1)
     if (c != 'f')

@@ -161,8 +161,10 @@ static int
 parse_globals(int argc, char **argv)
 {
   static const struct option opts[] = {
-    { "root", required_argument, NULL, 'r' }, { "debug", no_argument, NULL, 'd' },
-    { "help", no_argument, NULL, 'h' },       { "version", no_argument, NULL, 'v' },
+    { "root", required_argument, NULL, 'r' },
+    { "debug", no_argument, NULL, 'd' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'v' },
     { NULL, 0, NULL, 0 },
   };
   const char *env = getenv("KEEL_ROOT");

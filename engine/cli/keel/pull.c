@@ -185,11 +185,16 @@ int
 cmd_pull(int argc, char **argv)
 {
   static const struct option opts[] = {
-    { "platform", required_argument, NULL, 'p' },  { "arch", required_argument, NULL, 'a' },
-    { "variant", required_argument, NULL, 'V' },   { "os", required_argument, NULL, 'o' },
-    { "quiet", no_argument, NULL, 'q' },           { "tls-verify", optional_argument, NULL, 't' },
-    { "cert-dir", required_argument, NULL, 'c' },  { "creds", required_argument, NULL, 'C' },
-    { "retry", required_argument, NULL, 'R' },     { "retry-delay", required_argument, NULL, 'D' },
+    { "platform", required_argument, NULL, 'p' },
+    { "arch", required_argument, NULL, 'a' },
+    { "variant", required_argument, NULL, 'V' },
+    { "os", required_argument, NULL, 'o' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "tls-verify", optional_argument, NULL, 't' },
+    { "cert-dir", required_argument, NULL, 'c' },
+    { "creds", required_argument, NULL, 'C' },
+    { "retry", required_argument, NULL, 'R' },
+    { "retry-delay", required_argument, NULL, 'D' },
     { NULL, 0, NULL, 0 },
   };
   struct keel_pull_opts o = { .registry = KEEL_REGISTRY_OPTS_INIT };
@@ -198,15 +203,33 @@ cmd_pull(int argc, char **argv)
   while ((c = getopt_long(argc, argv, "+q", opts, NULL)) != -1)
     switch (c)
       {
-      case 'p': f.platform = optarg; break;
-      case 'a': f.arch = optarg; break;
-      case 'V': f.variant = optarg; break;
-      case 'o': f.os = optarg; break;
-      case 'q': f.quiet = true; break;
-      case 'c': o.registry.cert_dir = optarg; break;
-      case 'C': f.creds = optarg; break;
-      case 'R': o.registry.retries = (unsigned)atoi(optarg); break;
-      case 'D': o.registry.retry_delay_ms = (unsigned)atoi(optarg); break;
+      case 'p':
+        f.platform = optarg;
+        break;
+      case 'a':
+        f.arch = optarg;
+        break;
+      case 'V':
+        f.variant = optarg;
+        break;
+      case 'o':
+        f.os = optarg;
+        break;
+      case 'q':
+        f.quiet = true;
+        break;
+      case 'c':
+        o.registry.cert_dir = optarg;
+        break;
+      case 'C':
+        f.creds = optarg;
+        break;
+      case 'R':
+        o.registry.retries = (unsigned)atoi(optarg);
+        break;
+      case 'D':
+        o.registry.retry_delay_ms = (unsigned)atoi(optarg);
+        break;
       case 't':
         if (parse_bool(optarg, &f.tls_verify) < 0)
           return cli_usage("pull", "--tls-verify expects true or false");

@@ -43,7 +43,8 @@ remove_one(struct keel_store *s, const char *what, bool force, struct keel_error
   char norm[600];
   for (size_t i = 0; !by_id && img->names && img->names[i]; i++)
     if (!strcmp(img->names[i], what)
-        || (cli_normalize_name(what, norm, sizeof(norm), NULL) == 0 && !strcmp(img->names[i], norm)))
+        || (cli_normalize_name(what, norm, sizeof(norm), NULL) == 0
+            && !strcmp(img->names[i], norm)))
       name = img->names[i];
   if (!by_id && !name && img->names && img->names[0] && !img->names[1])
     name = img->names[0]; /* a short name that resolved to the only name */
@@ -68,8 +69,7 @@ remove_one(struct keel_store *s, const char *what, bool force, struct keel_error
 int
 cmd_rmi(int argc, char **argv)
 {
-  static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
-                                        { NULL, 0, NULL, 0 } };
+  static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
   bool force = false;
   int c;
   while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1)

@@ -8,8 +8,8 @@
 static int
 cmd_check(int argc, char **argv)
 {
-  static const struct option opts[] = { { "repair", no_argument, NULL, 'r' },
-                                        { NULL, 0, NULL, 0 } };
+  static const struct option opts[]
+      = { { "repair", no_argument, NULL, 'r' }, { NULL, 0, NULL, 0 } };
   bool repair = false;
   int c;
   while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1)
