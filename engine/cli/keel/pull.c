@@ -175,6 +175,11 @@ apply_flags(const struct pull_flags *f, struct keel_pull_opts *o, struct keel_er
       o->registry.username = user;
       o->registry.password = colon ? colon + 1 : "";
     }
+  /* certs.d roots (colon-separated) instead of /etc/containers and /etc/docker */
+  const char *certs_d = getenv("KEEL_CERTS_D");
+  if (certs_d && *certs_d)
+    o->registry.certs_d = certs_d;
+  /* seconds without a byte before a transfer counts as stalled */
   const char *stall = getenv("KEEL_STALL_TIMEOUT");
   if (stall && atoi(stall) > 0)
     o->registry.stall_timeout_s = (unsigned)atoi(stall);
