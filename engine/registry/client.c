@@ -32,6 +32,7 @@ struct keel_registry
   bool creds_loaded;
   char *user, *pass;
   bool pinged;
+  bool probing; /* trying https on an insecure registry that may speak only http */
   struct keel_challenge chal;
   char *auth_header; /* "Authorization: ..." or NULL */
   char auth_repo[256];
@@ -238,7 +239,11 @@ new_easy(struct keel_registry *r, const char *url, struct curl_slist *headers)
   curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, r->opts.insecure ? "http,https" : "https");
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
   curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
+  /* The TLS handshake counts as connecting: a peer that never answers it
+   * (plain HTTP behind a stalling proxy) is given up on as quickly as a
+   * stalled transfer. */
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT,
+                   (long)(r->probing && r->opts.stall_timeout_s > 3 ? 3 : r->opts.stall_timeout_s));
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)r->opts.stall_timeout_s);
   curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 64L * 1024);
@@ -407,7 +412,7 @@ get(struct keel_registry *r, const char *url, const char *accept, const char *au
       if (s.too_big)
         return keel_error_set(err, -EFBIG, "%s: response larger than %zu bytes", what, max);
       bool again = c != CURLE_OK ? retryable(c) : resp->status >= 500 || resp->status == 429;
-      if (again && attempt < r->opts.retries)
+      if (again && attempt < r->opts.retries && !r->probing)
         {
           sleep_ms(keel_registry_backoff_ms(r, attempt));
           continue;
@@ -523,7 +528,10 @@ ping(struct keel_registry *r, struct keel_error *err)
     {
       snprintf(url, sizeof(url), "%s://%s/v2/", schemes[i], r->host);
       keel_error_clear(err);
+      /* An insecure registry may not speak TLS at all: one quick https try. */
+      r->probing = r->opts.insecure && i == 0;
       rc = get(r, url, NULL, NULL, 1 << 20, &resp, www, "ping", err);
+      r->probing = false;
       if (rc == 0)
         {
           r->scheme = schemes[i];
