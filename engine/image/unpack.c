@@ -181,6 +181,8 @@ parent_of(struct unpacker *u, char *path, const char **base)
 {
   char *slash = strrchr(path, '/');
   const char *dir = "";
+  char full[PATH_MAX];
+  snprintf(full, sizeof(full), "%s", path); /* messages name the whole entry */
   if (slash)
     {
       *slash = '\0';
@@ -193,7 +195,7 @@ parent_of(struct unpacker *u, char *path, const char **base)
   if (!u->cached_parent || strcmp(u->cached_parent, dir))
     {
       drop_cache(u);
-      r = open_dir(u, dir, dir);
+      r = open_dir(u, dir, full);
       if (r >= 0)
         {
           u->cached_fd = r;

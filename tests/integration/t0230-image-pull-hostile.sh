@@ -1,0 +1,47 @@
+#!/bin/bash
+# Hostile layers (tests/fixtures/hostile-layers.sh): each is refused with a
+# line naming the entry and the reason, nothing lands outside the store,
+# and the store stays consistent.
+. "$(dirname "$0")/../lib/test-lib.sh"
+. "$TEST_SRCDIR/tests/lib/registry.sh"
+. "$TEST_SRCDIR/tests/lib/keel.sh"
+test_require_root
+
+registry_start plain
+fixture_dir hostile >/dev/null || { echo "Bail out! cannot build hostile fixtures" && exit 1; }
+
+expect() {
+  case $1 in
+    dotdot) echo "path contains '\.\.'" ;;
+    absolute) echo "absolute path" ;;
+    symlink-through) echo "passes through a symlink" ;;
+    hardlink-outside) echo "hardlink .*(absolute path|'\.\.'|not in this layer)" ;;
+    devices) echo "device nodes are not allowed in layers \((char 1:3|block 8:0)\)" ;;
+    whiteout-dotdot) echo "whiteout of '\.' or '\.\.'" ;;
+    duplicate) echo "duplicate entry replaces a directory" ;;
+    bomb | bomb-zstd | sparse) echo "(decompression bomb|sparse file)" ;;
+  esac
+}
+
+outside() { find /tmp /etc /root -maxdepth 2 -name 'keel-hostile*' -newer "$TEST_TMP/start" 2>/dev/null; }
+touch "$TEST_TMP/start"
+
+for case in dotdot absolute symlink-through hardlink-outside devices whiteout-dotdot duplicate \
+  bomb bomb-zstd sparse; do
+  registry_push_fixture "hostile/$case" "hostile-$case" >>"$TEST_TMP/push.log" 2>&1 || {
+    echo "Bail out! cannot push hostile/$case" && tail "$TEST_TMP/push.log" && exit 1
+  }
+  test_expect_success "hostile layer '$case': refused with one clear line, nothing outside" "
+    rc=0 && keel pull --tls-verify=false $REGISTRY/hostile-$case >/dev/null 2>err || rc=\$?
+    test \$rc = 125 && grep -v '^Trying' err >e1 && test \"\$(wc -l <e1)\" = 1 &&
+    assert_file_has_content e1 \"layer .*$(expect $case)\" &&
+    test -z \"\$(outside)\" && test -z \"\$(find $KEEL_STORE/tmp $KEEL_STORE/layers -mindepth 1)\" &&
+    keel system check
+  "
+done
+
+test_expect_success '/etc/passwd untouched' '
+  ! grep -q hostile /etc/passwd
+'
+
+test_done
