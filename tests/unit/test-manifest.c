@@ -7,9 +7,10 @@
 #define D64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define DG  "\"sha256:" D64 "\""
 
-#define MANIFEST(cfg_mt, layer)                                                                   \
-  "{\"schemaVersion\":2,\"mediaType\":\"" KEEL_MT_OCI_MANIFEST "\",\"config\":{\"mediaType\":\"" \
-  cfg_mt "\",\"digest\":" DG ",\"size\":10},\"layers\":[" layer "]}"
+#define MANIFEST(cfg_mt, layer)                                                                    \
+  "{\"schemaVersion\":2,\"mediaType\":\"" KEEL_MT_OCI_MANIFEST                                     \
+  "\",\"config\":{\"mediaType\":\"" cfg_mt "\",\"digest\":" DG ",\"size\":10},\"layers\":[" layer  \
+  "]}"
 #define LAYER(mt, size) "{\"mediaType\":\"" mt "\",\"digest\":" DG ",\"size\":" size "}"
 
 static const struct
@@ -65,11 +66,12 @@ TEST(manifest_invalid)
 
 TEST(manifest_valid_and_compression)
 {
-  const char *doc = MANIFEST(KEEL_MT_DOCKER_CONFIG, LAYER(KEEL_MT_DOCKER_LAYER, "7") "," LAYER(
-                                                        KEEL_MT_OCI_LAYER_ZSTD, "8"));
+  const char *doc
+      = MANIFEST(KEEL_MT_DOCKER_CONFIG,
+                 LAYER(KEEL_MT_DOCKER_LAYER, "7") "," LAYER(KEEL_MT_OCI_LAYER_ZSTD, "8"));
   struct keel_manifest m;
-  ASSERT_OK(keel_manifest_parse(doc, strlen(doc), KEEL_MT_OCI_MANIFEST "; charset=utf-8", &m,
-                                NULL));
+  ASSERT_OK(
+      keel_manifest_parse(doc, strlen(doc), KEEL_MT_OCI_MANIFEST "; charset=utf-8", &m, NULL));
   ASSERT_EQ(m.kind, KEEL_DOC_MANIFEST);
   ASSERT_EQ(m.n_layers, 2);
   ASSERT_EQ(m.layers[1].size, 8);

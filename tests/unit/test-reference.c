@@ -19,10 +19,10 @@ static const struct
   { "127.0.0.1:5000/bb", "127.0.0.1:5000", "bb", "latest", "", true },
   { "[::1]:5000/bb", "[::1]:5000", "bb", "latest", "", true },
   { "quay.io/a/b__c.d-e", "quay.io", "a/b__c.d-e", "latest", "", true },
-  { "r.io/x@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "r.io",
-    "x", "", "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", true },
-  { "r.io/x:t@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "r.io",
-    "x", "t", "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", true },
+  { "r.io/x@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "r.io", "x",
+    "", "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", true },
+  { "r.io/x:t@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "r.io", "x",
+    "t", "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", true },
 };
 
 static const struct
