@@ -37,6 +37,12 @@ test_expect_success 'basic auth without credentials, and with a wrong password' 
   test $rc = 125 && assert_file_has_content err "access denied|authentication failed"
 '
 
+test_expect_success 'credentials from an auth.json (REGISTRY_AUTH_FILE) when --creds is absent' '
+  rm -rf "$KEEL_STORE" &&
+  printf "{\"auths\":{\"%s\":{\"auth\":\"%s\"}}}" "$B" "$(printf %s "$B_CREDS" | base64 -w0)" >auth.json &&
+  REGISTRY_AUTH_FILE=$PWD/auth.json keel pull -q --cert-dir "$B_CERTS/$B" $B/bb >/dev/null
+'
+
 registry_start tls-token
 registry_push_fixture busybox bb >"$TEST_TMP/push.log" 2>&1 || {
   echo "Bail out! cannot push" && cat "$TEST_TMP/push.log" && exit 1

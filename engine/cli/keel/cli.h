@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "image/store.h"
+#include "registry/config.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -34,6 +35,8 @@ int cli_find_image(struct keel_store *s, const char *what, struct keel_image **r
                    struct keel_error *err);
 /* A user's reference as the full name the store records. */
 int cli_normalize_name(const char *what, char *buf, size_t size, struct keel_error *err);
+/* registries.conf (NULL when absent or broken). */
+const struct keel_registries_conf *cli_registries_conf(void);
 /* Registries tried for short names. */
 const char *const *cli_search_registries(void);
 /* "1.5MB", SI units as podman prints them. */

@@ -8,6 +8,7 @@
 
 #include "cli/keel/cli.h"
 #include "lib/cleanup.h"
+#include "registry/config.h"
 #include "registry/reference.h"
 
 const char *cli_root = KEEL_STORE_DEFAULT_ROOT;
@@ -56,13 +57,30 @@ cli_open_store(struct keel_store **ret, struct keel_error *err)
   return keel_store_open(cli_root, ret, err);
 }
 
+/* registries.conf, loaded once; a broken file is reported and ignored
+ * (short names then mean Docker Hub), as a missing one is. */
+const struct keel_registries_conf *
+cli_registries_conf(void)
+{
+  static struct keel_registries_conf *conf;
+  static bool loaded;
+  if (!loaded)
+    {
+      struct keel_error err = KEEL_ERROR_INIT;
+      loaded = true;
+      if (keel_registries_conf_load(NULL, &conf, &err) < 0)
+        keel_log_warning("%s", err.msg);
+    }
+  return conf;
+}
+
 const char *const *
 cli_search_registries(void)
 {
-  /* registries.conf's unqualified-search-registries, when it is read, goes
-   * here; until then short names mean Docker Hub. */
   static const char *const def[] = { KEEL_DOCKER_HUB, NULL };
-  return def;
+  const struct keel_registries_conf *conf = cli_registries_conf();
+  const char *const *v = conf ? keel_registries_conf_search(conf) : NULL;
+  return v && v[0] ? v : def;
 }
 
 int

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "cli/keel/cli.h"
+#include "registry/auth.h"
 #include "registry/pull.h"
+#include "registry/reference.h"
 
 #define MAX_BARS 64
 
@@ -163,6 +165,8 @@ apply_flags(const struct pull_flags *f, struct keel_pull_opts *o, struct keel_er
   if (f->variant)
     snprintf(o->platform.variant, sizeof(o->platform.variant), "%s", f->variant);
   o->registry.insecure = !f->tls_verify;
+  /* credentials from auth.json (REGISTRY_AUTH_FILE, ...) unless --creds */
+  o->registry.credentials = keel_auth_credentials;
   if (f->creds)
     {
       static char user[256];
@@ -247,6 +251,11 @@ cmd_pull(int argc, char **argv)
   struct keel_error err = KEEL_ERROR_INIT;
   if (apply_flags(&f, &o, &err) < 0)
     return cli_fail(&err);
+  struct keel_reference ref;
+  const struct keel_registries_conf *conf = cli_registries_conf();
+  if (conf && keel_reference_parse(argv[optind], &ref, NULL) == 0 && ref.explicit_domain
+      && keel_registries_conf_insecure(conf, ref.domain))
+    o.registry.insecure = true; /* registries.conf: insecure = true */
   struct progress prog = { .tty = isatty(STDERR_FILENO), .quiet = f.quiet };
   o.progress = on_event;
   o.progress_userdata = &prog;
