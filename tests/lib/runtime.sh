@@ -8,13 +8,25 @@
 # Runtime test files run one at a time: containers' default cgroups are
 # /keel/<id>, shared by every runtime on the machine, and the same test
 # file may run twice at once (plain and sanitized builds) under prove -j.
+# The lock is a directory naming its owner's pid, not a held fd: a
+# background process a test leaves behind must not keep it, and a dead
+# owner's lock is taken over.
 runtime_tests_lock() {
-  if [ -z "${KEEL_RUNTIME_TESTS_LOCKED:-}" ]; then
-    mkdir -p /run/lock
-    exec 9>"/run/lock/keel-runtime-tests.lock"
-    flock 9
-    export KEEL_RUNTIME_TESTS_LOCKED=1
-  fi
+  [ -z "${KEEL_RUNTIME_TESTS_LOCKED:-}" ] || return 0
+  local d=/run/lock/keel-runtime-tests.d owner
+  mkdir -p /run/lock
+  while ! mkdir "$d" 2>/dev/null; do
+    owner=$(cat "$d/pid" 2>/dev/null || true)
+    if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; then
+      rm -rf "$d"
+    elif [ -z "$owner" ] && [ -n "$(find "$d" -maxdepth 0 -mmin +1 2>/dev/null)" ]; then
+      rm -rf "$d" # an owner that died before naming itself
+    fi
+    sleep 0.2
+  done
+  echo $$ >"$d/pid"
+  export KEEL_RUNTIME_TESTS_LOCKED=1
+  test_cleanup "rm -rf $d"
 }
 runtime_tests_lock
 
