@@ -5,15 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* fclose() is what stores the final buffer pointer in *s. */
 static char *
-finish(FILE *f, char *s)
+finish(FILE *f, char **s)
 {
   if (fclose(f) != 0)
     {
-      free(s);
+      free(*s);
       return NULL;
     }
-  return s;
+  return *s;
 }
 
 char *
@@ -30,7 +31,7 @@ keel_hosts_text(const struct keel_hosts_entry *e, size_t n)
   for (size_t i = 0; i < n; i++)
     if (e[i].ip[0] && e[i].names[0])
       fprintf(f, "%s\t%s\n", e[i].ip, e[i].names);
-  return finish(f, s);
+  return finish(f, &s);
 }
 
 static bool
@@ -101,7 +102,7 @@ keel_resolv_text(const char *host, const char *const *dns, const char *const *se
       if (n == 0)
         fputs("nameserver 8.8.8.8\nnameserver 8.8.4.4\n", f);
     }
-  return finish(f, s);
+  return finish(f, &s);
 }
 
 int

@@ -59,7 +59,7 @@ cmd_create(int argc, char **argv)
   struct keel_network_create_opts o = { 0 };
   const char *labels[MAXV] = { 0 };
   int nl = 0, c;
-  while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1)
+  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
     switch (c)
       {
       case 's': o.subnet = optarg; break;
@@ -187,7 +187,7 @@ cmd_attach(int argc, char **argv)
   struct keel_network_attach_opts o = KEEL_NETWORK_ATTACH_OPTS_INIT;
   struct attach_args a = { 0 };
   int c;
-  while ((c = getopt_long(argc, argv, "+p:", opts, NULL)) != -1)
+  while ((c = getopt_long(argc, argv, "p:", opts, NULL)) != -1)
     if (attach_flag(c, &o, &a) < 0)
       return usage("attach: bad flag");
   if (optind != argc - 1)
@@ -231,7 +231,7 @@ main(int argc, char **argv)
   const char *verb = argv[optind];
   argc -= optind;
   argv += optind;
-  optind = 1;
+  optind = 0; /* glibc: start over on the new argv */
   struct keel_error err = KEEL_ERROR_INIT;
   if (!strcmp(verb, "create"))
     return cmd_create(argc, argv);
