@@ -109,8 +109,7 @@ plumb_inside(int nsfd, const struct keel_network *net, const struct keel_lease *
 }
 
 static int
-plumb(int nsfd, const struct keel_network *net, const struct keel_lease *e,
-      struct keel_error *err)
+plumb(int nsfd, const struct keel_network *net, const struct keel_lease *e, struct keel_error *err)
 {
   _cleanup_nl_ struct keel_nl nl = { -EBADF, 0 };
   int r = keel_nl_open(-1, &nl);
@@ -247,10 +246,9 @@ check_ports(const struct keel_world *w, const struct keel_network_attach_opts *o
       {
         const struct keel_lease *c = keel_leases_port_conflict(&w->leases[k], &o->ports[i]);
         if (c)
-          return keel_error_set(err, -EADDRINUSE,
-                                "port %u/%s is already published by container '%s'",
-                                o->ports[i].host_port, o->ports[i].proto,
-                                c->name[0] ? c->name : c->container);
+          return keel_error_set(
+              err, -EADDRINUSE, "port %u/%s is already published by container '%s'",
+              o->ports[i].host_port, o->ports[i].proto, c->name[0] ? c->name : c->container);
       }
   return 0;
 }
@@ -386,8 +384,8 @@ lease_address(struct keel_world *w, size_t ni, struct keel_lease *e, struct keel
 }
 
 static int
-attach_locked(struct keel_world *w, size_t ni, const struct keel_network_attach_opts *o,
-              int nsfd, struct keel_net_attachment *ret, struct keel_error *err)
+attach_locked(struct keel_world *w, size_t ni, const struct keel_network_attach_opts *o, int nsfd,
+              struct keel_net_attachment *ret, struct keel_error *err)
 {
   struct keel_lease e;
   fill_lease(w, ni, o, &e);

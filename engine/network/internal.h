@@ -73,7 +73,8 @@ void keel_leases_free(struct keel_leases *l);
 /* Append a copy of *in (ports copied). */
 int keel_leases_add(struct keel_leases *l, const struct keel_lease *in);
 /* Remove the leases of a container, moving them to *removed if non-NULL. */
-size_t keel_leases_remove(struct keel_leases *l, const char *container, struct keel_leases *removed);
+size_t keel_leases_remove(struct keel_leases *l, const char *container,
+                          struct keel_leases *removed);
 /* Lease a free address of c (not the gateway), after l->last. */
 int keel_leases_allocate(struct keel_leases *l, const struct keel_cidr *c, uint32_t gateway,
                          uint32_t *ret);

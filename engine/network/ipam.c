@@ -58,8 +58,8 @@ keel_cidr_parse(const char *s, struct keel_cidr *ret, struct keel_error *err)
     {
       char net[16];
       keel_ip_format(ip & keel_cidr_mask(&c), net);
-      return keel_error_set(err, -EINVAL, "invalid subnet '%s': host bits set (did you mean %s/%ld?)",
-                            s, net, n);
+      return keel_error_set(err, -EINVAL,
+                            "invalid subnet '%s': host bits set (did you mean %s/%ld?)", s, net, n);
     }
   *ret = c;
   return 0;

@@ -34,8 +34,8 @@ uint32_t keel_cidr_last(const struct keel_cidr *c);
 /* Pick a free address: the first one after `last` (wrapping round), so a
  * released address is handed out again only when the pool has gone round,
  * never the gateway.  used[] is sorted ascending.  -ENOSPC when full. */
-int keel_ipam_pick(const struct keel_cidr *c, uint32_t gateway, uint32_t last,
-                   const uint32_t *used, size_t n_used, uint32_t *ret);
+int keel_ipam_pick(const struct keel_cidr *c, uint32_t gateway, uint32_t last, const uint32_t *used,
+                   size_t n_used, uint32_t *ret);
 
 /* The MAC of an address: locally administered 02:4b:a.b.c.d, so a reused
  * address keeps its MAC and neighbours' ARP caches stay right. */

@@ -40,9 +40,9 @@ struct keel_network; /* opaque */
 struct keel_network_create_opts
 {
   const char *name;
-  const char *subnet;  /* CIDR, NULL: the next free 10.89.N.0/24 */
-  const char *gateway; /* NULL: first address of the subnet */
-  bool internal;       /* no NAT, no default route, no forwarding off the bridge */
+  const char *subnet;        /* CIDR, NULL: the next free 10.89.N.0/24 */
+  const char *gateway;       /* NULL: first address of the subnet */
+  bool internal;             /* no NAT, no default route, no forwarding off the bridge */
   const char *const *labels; /* NULL-terminated "key=value" */
 };
 
@@ -86,12 +86,12 @@ int keel_net_port_parse(const char *spec, struct keel_net_port *ret, struct keel
 
 struct keel_network_attach_opts
 {
-  const char *container_id; /* required: [A-Za-z0-9_.-]{1,128} */
-  const char *name;         /* the container's name, resolvable by other members */
-  const char *hostname;     /* NULL: name */
-  const char *netns_path;   /* /proc/PID/ns/net or a bind-mounted netns file */
-  const char *ifname;       /* NULL: eth0 */
-  const char *const *aliases;   /* more names for this container on this network */
+  const char *container_id;   /* required: [A-Za-z0-9_.-]{1,128} */
+  const char *name;           /* the container's name, resolvable by other members */
+  const char *hostname;       /* NULL: name */
+  const char *netns_path;     /* /proc/PID/ns/net or a bind-mounted netns file */
+  const char *ifname;         /* NULL: eth0 */
+  const char *const *aliases; /* more names for this container on this network */
   const struct keel_net_port *ports;
   size_t n_ports;
   const char *const *dns;        /* nameservers; NULL: the host's */

@@ -57,7 +57,8 @@ keel_nft_network_text(const struct keel_nft_net *n)
   /* Published ports reached through the host's 127.0.0.1 leave on the
    * bridge with a loopback source (route_localnet lets them): give them the
    * gateway's address so the container can answer. */
-  fprintf(f, "%s postrouting oifname \"%s\" ip saddr 127.0.0.0/8 masquerade comment \"keel:net:%s\"\n",
+  fprintf(f,
+          "%s postrouting oifname \"%s\" ip saddr 127.0.0.0/8 masquerade comment \"keel:net:%s\"\n",
           r, n->bridge, n->name);
   /* Hairpin: a member reaching a published port of the same network comes
    * back through the bridge and must see the gateway as the source. */
@@ -66,8 +67,7 @@ keel_nft_network_text(const struct keel_nft_net *n)
           "\"keel:net:%s\"\n",
           r, n->bridge, n->subnet, n->name);
   if (!n->internal)
-    fprintf(f,
-            "%s postrouting ip saddr %s ip daddr != %s masquerade comment \"keel:net:%s\"\n", r,
+    fprintf(f, "%s postrouting ip saddr %s ip daddr != %s masquerade comment \"keel:net:%s\"\n", r,
             n->subnet, n->subnet, n->name);
   else
     {
@@ -89,8 +89,7 @@ keel_nft_network_text(const struct keel_nft_net *n)
 }
 
 char *
-keel_nft_container_text(const char *id, const char *ip, const struct keel_net_port *ports,
-                        size_t n)
+keel_nft_container_text(const char *id, const char *ip, const struct keel_net_port *ports, size_t n)
 {
   if (n == 0)
     return NULL;
@@ -107,8 +106,8 @@ keel_nft_container_text(const char *id, const char *ip, const struct keel_net_po
         fprintf(f, "ip daddr %s ", p->host_ip);
       else
         fprintf(f, "meta nfproto ipv4 ");
-      fprintf(f, "%s dport %u dnat ip to %s:%u comment \"keel:ctr:%s\"\n", p->proto,
-              p->host_port, ip, p->container_port, id);
+      fprintf(f, "%s dport %u dnat ip to %s:%u comment \"keel:ctr:%s\"\n", p->proto, p->host_port,
+              ip, p->container_port, id);
     }
   if (fclose(f) != 0)
     {
@@ -196,7 +195,8 @@ each_rule(struct nft_ctx *c, int (*fn)(const char *, const char *, int64_t, void
   if (r < 0)
     return r;
   json_object *items = NULL;
-  if (!json_object_object_get_ex(root, "nftables", &items) || !json_object_is_type(items, json_type_array))
+  if (!json_object_object_get_ex(root, "nftables", &items)
+      || !json_object_is_type(items, json_type_array))
     return keel_error_set(err, -EIO, "nftables: unexpected JSON listing");
   for (size_t i = 0; i < json_object_array_length(items); i++)
     {

@@ -17,9 +17,8 @@ parse_port(const char *s, size_t len, const char *spec, const char *what, uint16
   buf[len] = '\0';
   long v = strtol(buf, NULL, 10);
   if (v < 1 || v > 65535)
-    return keel_error_set(err, -EINVAL,
-                          "invalid port mapping '%s': %s port %ld out of range 1-65535", spec, what,
-                          v);
+    return keel_error_set(
+        err, -EINVAL, "invalid port mapping '%s': %s port %ld out of range 1-65535", spec, what, v);
   *ret = (uint16_t)v;
   return 0;
 }
@@ -43,9 +42,8 @@ keel_net_port_parse(const char *spec, struct keel_net_port *ret, struct keel_err
     }
   char *c2 = strrchr(buf, ':');
   if (!c2)
-    return keel_error_set(err, -EINVAL,
-                          "invalid port mapping '%s': expected [ip:]host_port:container_port",
-                          spec);
+    return keel_error_set(
+        err, -EINVAL, "invalid port mapping '%s': expected [ip:]host_port:container_port", spec);
   char *c1 = c2 == buf ? NULL : memrchr(buf, ':', (size_t)(c2 - buf));
   const char *host = c1 ? c1 + 1 : buf;
   if (c1)

@@ -182,7 +182,8 @@ network_from_json(json_object *o, const char *ctx, struct keel_network **ret,
     return keel_error_prefix(err, "%s", ctx);
   if (keel_ip_parse(n->gateway, &n->gw) < 0)
     return keel_error_set(err, -EINVAL, "%s: bad gateway '%s'", ctx, n->gateway);
-  if (json_object_object_get_ex(o, "labels", &labels) && json_object_is_type(labels, json_type_object))
+  if (json_object_object_get_ex(o, "labels", &labels)
+      && json_object_is_type(labels, json_type_object))
     n->labels = json_object_get(labels);
   *ret = TAKE_PTR(n);
   return 0;
@@ -224,7 +225,7 @@ keel_network_list_free(struct keel_network **v, size_t n)
 
 int
 keel_network_read_all(const struct keel_net_env *env, struct keel_network ***ret, size_t *ret_n,
-         struct keel_error *err)
+                      struct keel_error *err)
 {
   char dir[PATH_MAX];
   int r = keel_net_dir(env, NULL, dir);
@@ -446,9 +447,8 @@ keel_network_ensure_default(const struct keel_net_env *env, struct keel_error *e
     return keel_error_set_errno(err, r, "cannot read '%s'", conf);
   if (text && (r = keel_net_conf_parse(text, subnet, gateway, err)) < 0)
     return keel_error_prefix(err, "%s", conf);
-  struct keel_network_create_opts o = { .name = KEEL_NETWORK_DEFAULT,
-                                        .subnet = subnet,
-                                        .gateway = gateway[0] ? gateway : NULL };
+  struct keel_network_create_opts o
+      = { .name = KEEL_NETWORK_DEFAULT, .subnet = subnet, .gateway = gateway[0] ? gateway : NULL };
   r = create_locked(env, &o, "keel0", NULL, err);
   if (r < 0)
     return keel_error_prefix(err, "default network");

@@ -166,9 +166,8 @@ keel_world_write_hosts(const struct keel_world *w, const char *id, struct keel_e
   struct keel_error ignored = KEEL_ERROR_INIT;
   keel_json_parse_file(path, &meta, &ignored);
   json_object *h = NULL;
-  const char *hostname = meta && json_object_object_get_ex(meta, "hostname", &h)
-                             ? json_object_get_string(h)
-                             : "";
+  const char *hostname
+      = meta && json_object_object_get_ex(meta, "hostname", &h) ? json_object_get_string(h) : "";
   _cleanup_free_ struct keel_hosts_entry *v = NULL;
   size_t n = 0;
   add_extra_hosts(&v, &n, meta);

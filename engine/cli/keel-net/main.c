@@ -62,14 +62,21 @@ cmd_create(int argc, char **argv)
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
     switch (c)
       {
-      case 's': o.subnet = optarg; break;
-      case 'g': o.gateway = optarg; break;
-      case 'i': o.internal = true; break;
+      case 's':
+        o.subnet = optarg;
+        break;
+      case 'g':
+        o.gateway = optarg;
+        break;
+      case 'i':
+        o.internal = true;
+        break;
       case 'l':
         if (push(labels, &nl, optarg) < 0)
           return usage("too many labels");
         break;
-      default: return usage("create: bad flag");
+      default:
+        return usage("create: bad flag");
       }
   if (optind != argc - 1)
     return usage("create: expected one NAME");
@@ -151,15 +158,29 @@ attach_flag(int c, struct keel_network_attach_opts *o, struct attach_args *a)
   struct keel_error err = KEEL_ERROR_INIT;
   switch (c)
     {
-    case 'I': o->container_id = optarg; return 0;
-    case 'n': o->netns_path = optarg; return 0;
-    case 'N': o->name = optarg; return 0;
-    case 'H': o->hostname = optarg; return 0;
-    case 'f': o->ifname = optarg; return 0;
-    case 'd': return push(a->dns, &a->ndns, optarg);
-    case 's': return push(a->search, &a->nsearch, optarg);
-    case 'a': return push(a->hosts, &a->nhosts, optarg);
-    case 'A': return push(a->aliases, &a->naliases, optarg);
+    case 'I':
+      o->container_id = optarg;
+      return 0;
+    case 'n':
+      o->netns_path = optarg;
+      return 0;
+    case 'N':
+      o->name = optarg;
+      return 0;
+    case 'H':
+      o->hostname = optarg;
+      return 0;
+    case 'f':
+      o->ifname = optarg;
+      return 0;
+    case 'd':
+      return push(a->dns, &a->ndns, optarg);
+    case 's':
+      return push(a->search, &a->nsearch, optarg);
+    case 'a':
+      return push(a->hosts, &a->nhosts, optarg);
+    case 'A':
+      return push(a->aliases, &a->naliases, optarg);
     case 'p':
       if (a->nports >= MAXV)
         return -1;
@@ -170,20 +191,25 @@ attach_flag(int c, struct keel_network_attach_opts *o, struct attach_args *a)
         }
       a->nports++;
       return 0;
-    default: return -1;
+    default:
+      return -1;
     }
 }
 
 static int
 cmd_attach(int argc, char **argv)
 {
-  static const struct option opts[]
-      = { { "id", required_argument, 0, 'I' },         { "netns", required_argument, 0, 'n' },
-          { "name", required_argument, 0, 'N' },       { "hostname", required_argument, 0, 'H' },
-          { "ifname", required_argument, 0, 'f' },     { "publish", required_argument, 0, 'p' },
-          { "dns", required_argument, 0, 'd' },        { "dns-search", required_argument, 0, 's' },
-          { "add-host", required_argument, 0, 'a' },   { "alias", required_argument, 0, 'A' },
-          { 0, 0, 0, 0 } };
+  static const struct option opts[] = { { "id", required_argument, 0, 'I' },
+                                        { "netns", required_argument, 0, 'n' },
+                                        { "name", required_argument, 0, 'N' },
+                                        { "hostname", required_argument, 0, 'H' },
+                                        { "ifname", required_argument, 0, 'f' },
+                                        { "publish", required_argument, 0, 'p' },
+                                        { "dns", required_argument, 0, 'd' },
+                                        { "dns-search", required_argument, 0, 's' },
+                                        { "add-host", required_argument, 0, 'a' },
+                                        { "alias", required_argument, 0, 'A' },
+                                        { 0, 0, 0, 0 } };
   struct keel_network_attach_opts o = KEEL_NETWORK_ATTACH_OPTS_INIT;
   struct attach_args a = { 0 };
   int c;
@@ -221,10 +247,17 @@ main(int argc, char **argv)
   while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1)
     switch (c)
       {
-      case 'r': env.root = optarg; break;
-      case 'c': env.conf_path = optarg; break;
-      case 'R': env.host_resolv = optarg; break;
-      default: return usage("bad global flag");
+      case 'r':
+        env.root = optarg;
+        break;
+      case 'c':
+        env.conf_path = optarg;
+        break;
+      case 'R':
+        env.host_resolv = optarg;
+        break;
+      default:
+        return usage("bad global flag");
       }
   if (optind >= argc)
     return usage("expected a verb: create, ls, inspect, rm, attach, detach, reclaim");
