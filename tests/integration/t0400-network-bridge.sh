@@ -89,6 +89,10 @@ test_expect_success 'a second publish of the same host port is refused in one li
 '
 
 
+# The outside web server is started inside a test body (a subshell): its
+# cleanup must be registered out here.
+test_cleanup 'test -s "$TEST_TMP/httpd.pid" && kill "$(cat "$TEST_TMP/httpd.pid")"'
+
 test_expect_success 'outbound traffic leaves masqueraded as the host' '
   netns_new outside &&
   in_ns outside ip link add kt-in type veth peer name kt-out netns $$ &&
@@ -98,8 +102,7 @@ test_expect_success 'outbound traffic leaves masqueraded as the host' '
   mkdir -p www/cgi-bin &&
   printf "#!/bin/sh\necho Content-Type: text/plain\necho\necho \$REMOTE_ADDR\n" >www/cgi-bin/ip &&
   chmod +x www/cgi-bin/ip &&
-  (in_ns outside busybox httpd -f -p 198.51.100.2:80 -h "$TEST_TMP/www" </dev/null >/dev/null 2>&1 9>&- & echo $! >httpd.pid) &&
-  test_cleanup "kill \$(cat $TEST_TMP/httpd.pid)" &&
+  (nsenter --net="$TEST_TMP/ns/outside" busybox httpd -f -p 198.51.100.2:80 -h "$TEST_TMP/www" </dev/null >/dev/null 2>&1 9>&- & echo $! >httpd.pid) &&
   wait_port outside 198.51.100.2 80 &&
   rt exec t0400-a timeout 10 wget -q -O- http://198.51.100.2/cgi-bin/ip >out &&
   assert_file_has_content out "^198.51.100.1$"
