@@ -18,4 +18,5 @@ FORMAT_FILES += $(LIB_SRCS) $(wildcard engine/lib/*.h)
 include engine/runtime/runtime.mk
 include engine/image/image.mk
 include engine/registry/registry.mk
+include engine/network/network.mk
 include engine/cli/keel/keel.mk
