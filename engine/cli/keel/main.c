@@ -8,19 +8,22 @@
 
 #include "cli/keel/cli.h"
 #include "lib/cleanup.h"
+#include "registry/client.h"
 #include "registry/config.h"
 #include "registry/reference.h"
 
 const char *cli_root = KEEL_STORE_DEFAULT_ROOT;
 
-/* Room is kept for push, save, load (images), login and logout (the
- * registry credentials), and the container verbs. */
+/* Room is kept for the container verbs. */
 static const struct cli_command commands[] = {
   { "pull", cmd_pull, "pull [--platform OS/ARCH[/VARIANT]] [--quiet] [--tls-verify=false] REF" },
   { "images", cmd_images, "images [-q] [--digests] [--format json]" },
   { "image", cmd_image, "image inspect|ls|prune|rm|tag|pull ..." },
   { "tag", cmd_tag, "tag IMAGE NAME..." },
   { "rmi", cmd_rmi, "rmi [-f] IMAGE..." },
+  { "login", cmd_login,
+    "login [-u USER] [-p PASS | --password-stdin] [--tls-verify=false] [--cert-dir D] REGISTRY" },
+  { "logout", cmd_logout, "logout REGISTRY | --all" },
   { "system", cmd_system, "system check [--repair] | system df" },
 };
 
@@ -49,6 +52,31 @@ cli_usage(const char *verb, const char *fmt, ...)
   va_end(ap);
   keel_log_error("%s: %s", verb, msg);
   return EXIT_ENGINE;
+}
+
+int
+cli_parse_bool(const char *s, bool *ret)
+{
+  if (!s || !strcmp(s, "true") || !strcmp(s, "1"))
+    *ret = true;
+  else if (!strcmp(s, "false") || !strcmp(s, "0"))
+    *ret = false;
+  else
+    return -EINVAL;
+  return 0;
+}
+
+void
+cli_registry_env(struct keel_registry_opts *o)
+{
+  /* certs.d roots (colon-separated) instead of /etc/containers and /etc/docker */
+  const char *certs_d = getenv("KEEL_CERTS_D");
+  if (certs_d && *certs_d)
+    o->certs_d = certs_d;
+  /* seconds without a byte before a transfer counts as stalled */
+  const char *stall = getenv("KEEL_STALL_TIMEOUT");
+  if (stall && atoi(stall) > 0)
+    o->stall_timeout_s = (unsigned)atoi(stall);
 }
 
 int
