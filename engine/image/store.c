@@ -187,6 +187,36 @@ keel_store_blob_exists(struct keel_store *s, const char *digest)
          && faccessat(s->dirfd, rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+int
+keel_store_blob_open(struct keel_store *s, const char *digest, int *ret_fd, uint64_t *ret_size,
+                     struct keel_error *err)
+{
+  char rel[128];
+  if (store_blob_relpath(digest, rel, sizeof(rel)) < 0)
+    return keel_error_set(err, -EINVAL, "'%s' is not a digest", digest);
+  int fd = openat(s->dirfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0)
+    {
+      int r = -errno;
+      if (fd >= 0)
+        close(fd);
+      return keel_error_set_errno(err, r, "cannot open blob %s", digest);
+    }
+  *ret_fd = fd;
+  *ret_size = (uint64_t)st.st_size;
+  return 0;
+}
+
+int
+keel_store_tmpfile(struct keel_store *s, struct keel_error *err)
+{
+  int fd = openat(s->dirfd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return keel_error_set_errno(err, -errno, "cannot create a file in '%s/tmp'", s->root);
+  return fd;
+}
+
 /* layers ----------------------------------------------------------------- */
 
 bool

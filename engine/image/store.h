@@ -52,6 +52,11 @@ int keel_store_blob_put(struct keel_store *s, const char *digest, const void *bu
 int keel_store_blob_read(struct keel_store *s, const char *digest, size_t max, char **ret,
                          size_t *ret_len, struct keel_error *err);
 bool keel_store_blob_exists(struct keel_store *s, const char *digest);
+/* Open a blob for reading (large ones: layers); the size in *ret_size. */
+int keel_store_blob_open(struct keel_store *s, const char *digest, int *ret_fd, uint64_t *ret_size,
+                         struct keel_error *err);
+/* An unnamed file in tmp/ (gone when closed): scratch space for push. */
+int keel_store_tmpfile(struct keel_store *s, struct keel_error *err);
 
 /* Layers. */
 struct keel_layer_info

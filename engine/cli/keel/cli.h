@@ -33,6 +33,8 @@ int cli_parse_bool(const char *s, bool *ret);
 /* KEEL_CERTS_D and KEEL_STALL_TIMEOUT into registry options. */
 struct keel_registry_opts;
 void cli_registry_env(struct keel_registry_opts *o);
+/* --creds USER:PASS, else auth.json's, into registry options. */
+int cli_registry_creds(const char *creds, struct keel_registry_opts *o, struct keel_error *err);
 /* Open the store at cli_root. */
 int cli_open_store(struct keel_store **ret, struct keel_error *err);
 /* An image by id, id prefix, name or short name. */
@@ -61,6 +63,7 @@ int cmd_tag(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_system(int argc, char **argv);
 int cmd_login(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "cli/keel/cli.h"
 #include "lib/cleanup.h"
+#include "registry/auth.h"
 #include "registry/client.h"
 #include "registry/config.h"
 #include "registry/reference.h"
@@ -17,6 +18,9 @@ const char *cli_root = KEEL_STORE_DEFAULT_ROOT;
 /* Room is kept for the container verbs. */
 static const struct cli_command commands[] = {
   { "pull", cmd_pull, "pull [--platform OS/ARCH[/VARIANT]] [--quiet] [--tls-verify=false] REF" },
+  { "push", cmd_push,
+    "push [--format oci|v2s2] [--compression-format gzip|zstd] [--creds U:P] [--tls-verify=false] "
+    "IMAGE [DEST]" },
   { "images", cmd_images, "images [-q] [--digests] [--format json]" },
   { "image", cmd_image, "image inspect|ls|prune|rm|tag|pull ..." },
   { "tag", cmd_tag, "tag IMAGE NAME..." },
@@ -63,6 +67,25 @@ cli_parse_bool(const char *s, bool *ret)
     *ret = false;
   else
     return -EINVAL;
+  return 0;
+}
+
+int
+cli_registry_creds(const char *creds, struct keel_registry_opts *o, struct keel_error *err)
+{
+  /* credentials from auth.json (REGISTRY_AUTH_FILE, ...) unless --creds */
+  o->credentials = keel_auth_credentials;
+  if (!creds)
+    return 0;
+  static char user[256];
+  const char *colon = strchr(creds, ':');
+  size_t n = colon ? (size_t)(colon - creds) : strlen(creds);
+  if (n >= sizeof(user))
+    return keel_error_set(err, -EINVAL, "--creds: user name too long");
+  memcpy(user, creds, n);
+  user[n] = '\0';
+  o->username = user;
+  o->password = colon ? colon + 1 : "";
   return 0;
 }
 

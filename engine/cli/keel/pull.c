@@ -153,20 +153,8 @@ apply_flags(const struct pull_flags *f, struct keel_pull_opts *o, struct keel_er
   if (f->variant)
     snprintf(o->platform.variant, sizeof(o->platform.variant), "%s", f->variant);
   o->registry.insecure = !f->tls_verify;
-  /* credentials from auth.json (REGISTRY_AUTH_FILE, ...) unless --creds */
-  o->registry.credentials = keel_auth_credentials;
-  if (f->creds)
-    {
-      static char user[256];
-      const char *colon = strchr(f->creds, ':');
-      size_t n = colon ? (size_t)(colon - f->creds) : strlen(f->creds);
-      if (n >= sizeof(user))
-        return keel_error_set(err, -EINVAL, "--creds: user name too long");
-      memcpy(user, f->creds, n);
-      user[n] = '\0';
-      o->registry.username = user;
-      o->registry.password = colon ? colon + 1 : "";
-    }
+  if ((r = cli_registry_creds(f->creds, &o->registry, err)) < 0)
+    return r;
   cli_registry_env(&o->registry);
   return 0;
 }
