@@ -64,6 +64,8 @@ int cmd_rmi(int argc, char **argv);
 int cmd_system(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_push(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 
 #endif

@@ -21,6 +21,8 @@ static const struct cli_command commands[] = {
   { "push", cmd_push,
     "push [--format oci|v2s2] [--compression-format gzip|zstd] [--creds U:P] [--tls-verify=false] "
     "IMAGE [DEST]" },
+  { "save", cmd_save, "save -o FILE [--format docker-archive|oci-archive|oci-dir] IMAGE..." },
+  { "load", cmd_load, "load -i FILE|DIR" },
   { "images", cmd_images, "images [-q] [--digests] [--format json]" },
   { "image", cmd_image, "image inspect|ls|prune|rm|tag|pull ..." },
   { "tag", cmd_tag, "tag IMAGE NAME..." },
