@@ -24,7 +24,19 @@ FORMAT_FILES += $(BENCH_SRCS)
 $(B)/tests/bench/%: $(B)/tests/bench/%.o
 	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $<
 
-PROVE := prove --exec '' --timer
+# Helpers the integration tests run (tests/helpers/*.c): beside the runtime,
+# and the registry's token issuer and fault proxy (tests/lib/registry.sh).
+# --as-needed keeps each to the libraries it uses.
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(HELPER_SRCS:%.c=$(B)/%)
+ALL_OBJS += $(HELPER_SRCS:%.c=$(B)/%.o)
+TEST_PROGRAMS += $(HELPER_BINS)
+FORMAT_FILES += $(HELPER_SRCS)
+
+$(B)/tests/helpers/%: $(B)/tests/helpers/%.o
+	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $< -lseccomp -ljson-c -lcrypto
+
+PROVE := prove --exec '' --timer --failures --comments
 INTEGRATION := $(sort $(wildcard tests/integration/t*.sh))
 VM_TESTS := $(sort $(wildcard tests/vm/t*.sh))
 

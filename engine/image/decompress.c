@@ -7,6 +7,7 @@
 #include <zstd.h>
 
 #include "lib/cleanup.h"
+#include "lib/fs.h"
 
 #define IN_SIZE  (128u << 10)
 #define OUT_SIZE (256u << 10)
@@ -32,6 +33,7 @@ struct keel_dstream
   size_t in_pos, in_len;
   bool src_eof;
   uint64_t comp_bytes, tar_bytes, max_out;
+  int tee_fd;
 };
 
 int
@@ -43,6 +45,7 @@ keel_dstream_new(const struct keel_unpack_source *src, uint64_t max_out, struct 
     return keel_error_set(err, -ENOMEM, "out of memory");
   s->src = *src;
   s->max_out = max_out;
+  s->tee_fd = -1;
   s->in = malloc(IN_SIZE);
   s->out = malloc(OUT_SIZE);
   if (!s->in || !s->out || keel_digest_new(&s->cdig) < 0 || keel_digest_new(&s->tdig) < 0)
@@ -52,6 +55,12 @@ keel_dstream_new(const struct keel_unpack_source *src, uint64_t max_out, struct 
     }
   *ret = s;
   return 0;
+}
+
+void
+keel_dstream_tee(struct keel_dstream *s, int fd)
+{
+  s->tee_fd = fd;
 }
 
 void
@@ -95,6 +104,9 @@ fill(struct keel_dstream *s, struct keel_error *err)
           return 0;
         }
       keel_digest_update(s->cdig, s->in, (size_t)n);
+      int w = s->tee_fd >= 0 ? keel_write_all(s->tee_fd, s->in, (size_t)n) : 0;
+      if (w < 0)
+        return keel_error_set_errno(err, w, "cannot keep the layer blob");
       s->comp_bytes += (uint64_t)n;
       s->in_len = (size_t)n;
       return 1;

@@ -15,6 +15,8 @@ struct keel_dstream;
 
 int keel_dstream_new(const struct keel_unpack_source *src, uint64_t max_out,
                      struct keel_dstream **ret, struct keel_error *err);
+/* Copy every compressed byte read to fd as well (keeping the blob). */
+void keel_dstream_tee(struct keel_dstream *s, int fd);
 void keel_dstream_free(struct keel_dstream *s);
 
 /* Next decompressed block (valid until the next call); 0 at the end. */

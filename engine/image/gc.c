@@ -208,9 +208,18 @@ collect_refs(struct keel_store *s, struct refs *refs, struct keel_error *err)
         if (keel_digest_valid(img->digests[k]) && hexset_add(&refs->blobs, img->digests[k]) < 0)
           return keel_error_set(err, -ENOMEM, "out of memory");
       for (size_t k = 0; k < img->n_layers; k++)
-        if (hexset_add(&refs->layers, img->layers[k].chain_id) < 0
-            || (named && hexset_add(&refs->named_layers, img->layers[k].chain_id) < 0))
-          return keel_error_set(err, -ENOMEM, "out of memory");
+        {
+          /* The compressed blobs kept for push: the one the image names
+           * and the one its (shared) layer was unpacked from. */
+          struct keel_layer_info info;
+          if (hexset_add(&refs->layers, img->layers[k].chain_id) < 0
+              || (named && hexset_add(&refs->named_layers, img->layers[k].chain_id) < 0)
+              || (keel_digest_valid(img->layers[k].digest)
+                  && hexset_add(&refs->blobs, img->layers[k].digest) < 0)
+              || (keel_store_layer_read(s, img->layers[k].chain_id, &info) == 0
+                  && hexset_add(&refs->blobs, info.digest) < 0))
+            return keel_error_set(err, -ENOMEM, "out of memory");
+        }
     }
   return 0;
 }

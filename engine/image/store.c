@@ -187,6 +187,36 @@ keel_store_blob_exists(struct keel_store *s, const char *digest)
          && faccessat(s->dirfd, rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+int
+keel_store_blob_open(struct keel_store *s, const char *digest, int *ret_fd, uint64_t *ret_size,
+                     struct keel_error *err)
+{
+  char rel[128];
+  if (store_blob_relpath(digest, rel, sizeof(rel)) < 0)
+    return keel_error_set(err, -EINVAL, "'%s' is not a digest", digest);
+  int fd = openat(s->dirfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0)
+    {
+      int r = -errno;
+      if (fd >= 0)
+        close(fd);
+      return keel_error_set_errno(err, r, "cannot open blob %s", digest);
+    }
+  *ret_fd = fd;
+  *ret_size = (uint64_t)st.st_size;
+  return 0;
+}
+
+int
+keel_store_tmpfile(struct keel_store *s, struct keel_error *err)
+{
+  int fd = openat(s->dirfd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return keel_error_set_errno(err, -errno, "cannot create a file in '%s/tmp'", s->root);
+  return fd;
+}
+
 /* layers ----------------------------------------------------------------- */
 
 bool
@@ -233,6 +263,7 @@ struct keel_layer_tmp
   char name[64];
   int fd;      /* tmp/<name> */
   int diff_fd; /* tmp/<name>/diff */
+  int blob_fd; /* tmp/<name>/blob: the compressed layer, kept for push */
 };
 
 int
@@ -242,7 +273,7 @@ keel_store_layer_tmp_new(struct keel_store *s, struct keel_layer_tmp **ret, stru
   if (!t)
     return keel_error_set(err, -ENOMEM, "out of memory");
   t->store = s;
-  t->fd = t->diff_fd = -EBADF;
+  t->fd = t->diff_fd = t->blob_fd = -EBADF;
   uint32_t rnd = 0;
   if (getrandom(&rnd, sizeof(rnd), 0) < 0)
     rnd = (uint32_t)time(NULL);
@@ -272,6 +303,16 @@ keel_store_layer_tmp_fd(const struct keel_layer_tmp *t)
   return t->diff_fd;
 }
 
+int
+keel_store_layer_tmp_blob(struct keel_layer_tmp *t, struct keel_error *err)
+{
+  if (t->blob_fd < 0)
+    t->blob_fd = openat(t->fd, "blob", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (t->blob_fd < 0)
+    return keel_error_set_errno(err, -errno, "cannot create '%s/%s/blob'", t->store->root, t->name);
+  return t->blob_fd;
+}
+
 void
 keel_store_layer_tmp_free(struct keel_layer_tmp *t)
 {
@@ -279,6 +320,8 @@ keel_store_layer_tmp_free(struct keel_layer_tmp *t)
     return;
   if (t->diff_fd >= 0)
     close(t->diff_fd);
+  if (t->blob_fd >= 0)
+    close(t->blob_fd);
   if (t->fd >= 0)
     close(t->fd);
   if (t->name[0])
@@ -322,6 +365,16 @@ keel_store_layer_commit(struct keel_store *s, struct keel_layer_tmp *t,
    * visible: cheaper than an fsync per file, and the rename is the commit. */
   if (r == 0 && syncfs(t->fd) < 0)
     r = -errno;
+  /* The compressed blob goes first: a crash between the two renames
+   * leaves an orphan blob for gc, never a layer whose blob push lacks. */
+  if (r == 0 && t->blob_fd >= 0)
+    {
+      char blob[128];
+      if (store_blob_relpath(info->digest, blob, sizeof(blob)) < 0)
+        r = -EINVAL;
+      else if (renameat(t->fd, "blob", s->dirfd, blob) < 0)
+        r = -errno;
+    }
   if (r < 0)
     {
       keel_store_layer_tmp_free(t);

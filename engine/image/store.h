@@ -5,7 +5,8 @@
  *                        garbage collection (which so never sees half a pull)
  *   repositories.json    names → image id and the manifest digest pulled
  *   images/<hex>.json    image records, hex of the image id (config digest)
- *   blobs/sha256/<hex>   manifests, indexes and configs, digest-verified
+ *   blobs/sha256/<hex>   manifests, indexes, configs and the compressed
+ *                        layers as pulled (what push sends), digest-verified
  *   layers/<hex>/        a layer unpacked in overlayfs form, hex of its chain
  *                        id: diff/ (the content) and layer.json; present only
  *                        when complete and verified
@@ -51,6 +52,11 @@ int keel_store_blob_put(struct keel_store *s, const char *digest, const void *bu
 int keel_store_blob_read(struct keel_store *s, const char *digest, size_t max, char **ret,
                          size_t *ret_len, struct keel_error *err);
 bool keel_store_blob_exists(struct keel_store *s, const char *digest);
+/* Open a blob for reading (large ones: layers); the size in *ret_size. */
+int keel_store_blob_open(struct keel_store *s, const char *digest, int *ret_fd, uint64_t *ret_size,
+                         struct keel_error *err);
+/* An unnamed file in tmp/ (gone when closed): scratch space for push. */
+int keel_store_tmpfile(struct keel_store *s, struct keel_error *err);
 
 /* Layers. */
 struct keel_layer_info
@@ -80,6 +86,9 @@ int keel_store_layer_tmp_new(struct keel_store *s, struct keel_layer_tmp **ret,
                              struct keel_error *err);
 /* The directory to unpack into. */
 int keel_store_layer_tmp_fd(const struct keel_layer_tmp *t);
+/* A file (opened for writing) to keep the layer's compressed bytes in;
+ * commit moves it to blobs/ under info->digest, which it must match. */
+int keel_store_layer_tmp_blob(struct keel_layer_tmp *t, struct keel_error *err);
 /* Sync, record and rename into layers/; an existing layer wins (the
  * temporary one is dropped).  Frees t. */
 int keel_store_layer_commit(struct keel_store *s, struct keel_layer_tmp *t,

@@ -585,6 +585,8 @@ keel_unpack_layer(int dirfd, const struct keel_unpack_source *src,
   int r = keel_dstream_new(src, stream_cap, &u.ds, err);
   if (r < 0)
     return r;
+  if (opts->tee)
+    keel_dstream_tee(u.ds, opts->tee_fd);
   u.a = archive_read_new();
   if (!u.a || archive_read_support_format_tar(u.a) != ARCHIVE_OK)
     r = keel_error_set(err, -ENOMEM, "cannot set up libarchive");

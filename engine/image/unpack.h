@@ -15,6 +15,7 @@
 #ifndef KEEL_IMAGE_UNPACK_H
 #define KEEL_IMAGE_UNPACK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -38,11 +39,13 @@ struct keel_unpack_opts
 {
   uint64_t compressed_size; /* the descriptor's size, for the cap; 0 when unknown */
   uint64_t max_bytes;       /* explicit cap; 0 → from compressed_size */
+  bool tee;                 /* also write the compressed bytes to tee_fd */
+  int tee_fd;
 };
 
 #define KEEL_UNPACK_OPTS_INIT                                                                      \
   {                                                                                                \
-    0, 0                                                                                           \
+    0, 0, false, -1                                                                                \
   }
 
 struct keel_unpack_stats

@@ -15,28 +15,10 @@
 #include "lib/fs.h"
 #include "lib/json.h"
 #include "registry/challenge.h"
+#include "registry/client-internal.h"
 
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define USER_AGENT       "keel/0.1"
-
-struct keel_registry
-{
-  char domain[256];
-  char host[256]; /* where the API lives (docker.io → registry-1.docker.io) */
-  struct keel_registry_opts opts;
-  const char *scheme; /* "https" or "http", settled by the ping */
-  CURLM *multi;
-  char *ca_blob;
-  size_t ca_len;
-  char *client_cert, *client_key;
-  bool creds_loaded;
-  char *user, *pass;
-  bool pinged;
-  bool probing; /* trying https on an insecure registry that may speak only http */
-  struct keel_challenge chal;
-  char *auth_header; /* "Authorization: ..." or NULL */
-  char auth_repo[256];
-};
 
 void
 keel_response_clear(struct keel_response *resp)
@@ -66,8 +48,8 @@ keel_registry_backoff_ms(const struct keel_registry *r, unsigned n)
   return ms;
 }
 
-static void
-sleep_ms(unsigned ms)
+void
+registry_sleep_ms(unsigned ms)
 {
   struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
   while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -216,10 +198,8 @@ keel_registry_easy_free(CURL *e)
   curl_easy_cleanup(e);
 }
 
-/* A handle with the registry's transport settings; headers (owned by the
- * handle, freed by keel_registry_easy_free) may be NULL. */
-static CURL *
-new_easy(struct keel_registry *r, const char *url, struct curl_slist *headers)
+CURL *
+registry_new_easy(struct keel_registry *r, const char *url, struct curl_slist *headers)
 {
   CURL *e = curl_easy_init();
   if (!e)
@@ -326,9 +306,26 @@ sink_header(char *p, size_t size, size_t n, void *ud)
   return len;
 }
 
-/* Run one handle to completion on the multi (sharing its connections). */
-static CURLcode
-run_easy(struct keel_registry *r, CURL *e)
+size_t
+registry_header_cb(char *p, size_t size, size_t n, void *ud)
+{
+  struct registry_headers *h = ud;
+  size_t len = size * n;
+  if (len > 5 && !strncmp(p, "HTTP/", 5))
+    {
+      memset(h, 0, sizeof(*h));
+      sscanf(p, "HTTP/%*s %ld", &h->status);
+      return len;
+    }
+  header_value(p, len, "Location", h->location, sizeof(h->location));
+  header_value(p, len, "Docker-Content-Digest", h->digest, sizeof(h->digest));
+  header_value(p, len, "Range", h->range, sizeof(h->range));
+  header_value(p, len, "WWW-Authenticate", h->www_auth, sizeof(h->www_auth));
+  return len;
+}
+
+CURLcode
+registry_run_easy(struct keel_registry *r, CURL *e)
 {
   curl_multi_add_handle(r->multi, e);
   CURLcode result = CURLE_OK;
@@ -350,8 +347,8 @@ run_easy(struct keel_registry *r, CURL *e)
   return result;
 }
 
-static bool
-retryable(CURLcode c)
+bool
+registry_retryable(CURLcode c)
 {
   switch (c)
     {
@@ -369,8 +366,9 @@ retryable(CURLcode c)
     }
 }
 
-static int
-transport_error(struct keel_registry *r, CURLcode c, const char *what, struct keel_error *err)
+int
+registry_transport_error(struct keel_registry *r, CURLcode c, const char *what,
+                         struct keel_error *err)
 {
   if (c == CURLE_PEER_FAILED_VERIFICATION || c == CURLE_SSL_CACERT_BADFILE)
     return keel_error_set(err, -EPERM,
@@ -396,7 +394,7 @@ get(struct keel_registry *r, const char *url, const char *accept, const char *au
         h = curl_slist_append(h, accept);
       if (auth)
         h = curl_slist_append(h, auth);
-      CURL *e = new_easy(r, url, h);
+      CURL *e = registry_new_easy(r, url, h);
       if (!e)
         return keel_error_set(err, -ENOMEM, "out of memory");
       struct sink s = { .resp = resp, .max = max };
@@ -404,21 +402,22 @@ get(struct keel_registry *r, const char *url, const char *accept, const char *au
       curl_easy_setopt(e, CURLOPT_WRITEDATA, &s);
       curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, sink_header);
       curl_easy_setopt(e, CURLOPT_HEADERDATA, &s);
-      CURLcode c = run_easy(r, e);
+      CURLcode c = registry_run_easy(r, e);
       curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
       keel_registry_easy_free(e);
       if (www_auth)
         memcpy(www_auth, s.www_auth, sizeof(s.www_auth));
       if (s.too_big)
         return keel_error_set(err, -EFBIG, "%s: response larger than %zu bytes", what, max);
-      bool again = c != CURLE_OK ? retryable(c) : resp->status >= 500 || resp->status == 429;
+      bool again
+          = c != CURLE_OK ? registry_retryable(c) : resp->status >= 500 || resp->status == 429;
       if (again && attempt < r->opts.retries && !r->probing)
         {
-          sleep_ms(keel_registry_backoff_ms(r, attempt));
+          registry_sleep_ms(keel_registry_backoff_ms(r, attempt));
           continue;
         }
       if (c != CURLE_OK)
-        return transport_error(r, c, what, err);
+        return registry_transport_error(r, c, what, err);
       return 0;
     }
 }
@@ -469,26 +468,49 @@ basic_header(const char *user, const char *pass)
   return out;
 }
 
-/* GET the realm for a token scoped to pull from repo. */
+/* The token URL: realm, service and one scope parameter per scope. */
 static int
-fetch_token(struct keel_registry *r, const char *repo, struct keel_error *err)
+token_url(struct keel_registry *r, const char *scope, char **ret)
+{
+  CURL *esc = curl_easy_init();
+  if (!esc)
+    return -ENOMEM;
+  char *svc = curl_easy_escape(esc, r->chal.service, 0);
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  if (f)
+    {
+      fprintf(f, "%s%sservice=%s", r->chal.realm, strchr(r->chal.realm, '?') ? "&" : "?",
+              svc ? svc : "");
+      _cleanup_free_ char *copy = strdup(scope);
+      for (char *save = NULL, *sc = copy ? strtok_r(copy, " ", &save) : NULL; sc;
+           sc = strtok_r(NULL, " ", &save))
+        {
+          char *e = curl_easy_escape(esc, sc, 0);
+          fprintf(f, "&scope=%s", e ? e : "");
+          curl_free(e);
+        }
+      fclose(f);
+    }
+  curl_free(svc);
+  curl_easy_cleanup(esc);
+  if (!buf)
+    return -ENOMEM;
+  *ret = buf;
+  return 0;
+}
+
+/* GET a token from the realm for scope (space-separated; "" asks for none,
+ * which is how a login checks the credentials alone). */
+static int
+fetch_token(struct keel_registry *r, const char *scope, struct keel_error *err)
 {
   int have = load_creds(r, err);
   if (have < 0)
     return have;
-  CURL *esc = curl_easy_init();
-  if (!esc)
-    return keel_error_set(err, -ENOMEM, "out of memory");
-  char scope[600];
-  snprintf(scope, sizeof(scope), "repository:%s:pull", repo);
-  char *s1 = curl_easy_escape(esc, r->chal.service, 0), *s2 = curl_easy_escape(esc, scope, 0);
   _cleanup_free_ char *url = NULL;
-  int n = asprintf(&url, "%s%sservice=%s&scope=%s", r->chal.realm,
-                   strchr(r->chal.realm, '?') ? "&" : "?", s1 ? s1 : "", s2 ? s2 : "");
-  curl_free(s1);
-  curl_free(s2);
-  curl_easy_cleanup(esc);
-  if (n < 0)
+  if (token_url(r, scope, &url) < 0)
     return keel_error_set(err, -ENOMEM, "out of memory");
   _cleanup_free_ char *basic = have ? basic_header(r->user, r->pass) : NULL;
   struct keel_response resp = { 0 };
@@ -511,14 +533,14 @@ fetch_token(struct keel_registry *r, const char *repo, struct keel_error *err)
       free(r->auth_header);
       if (asprintf(&r->auth_header, "Authorization: Bearer %s", token) < 0)
         r->auth_header = NULL;
-      snprintf(r->auth_repo, sizeof(r->auth_repo), "%s", repo);
+      snprintf(r->auth_scope, sizeof(r->auth_scope), "%s", scope);
     }
   keel_response_clear(&resp);
   return rc;
 }
 
-static int
-ping(struct keel_registry *r, struct keel_error *err)
+int
+registry_ping(struct keel_registry *r, struct keel_error *err)
 {
   struct keel_response resp = { 0 };
   char url[600], www[1024] = "";
@@ -553,15 +575,14 @@ ping(struct keel_registry *r, struct keel_error *err)
   return 0;
 }
 
-/* Make sure requests for repo carry what the registry wants. */
-static int
-authorize(struct keel_registry *r, const char *repo, struct keel_error *err)
+int
+registry_authorize_scope(struct keel_registry *r, const char *scope, struct keel_error *err)
 {
   int rc;
-  if (!r->pinged && (rc = ping(r, err)) < 0)
+  if (!r->pinged && (rc = registry_ping(r, err)) < 0)
     return rc;
   if (r->chal.scheme == KEEL_AUTH_BEARER)
-    return r->auth_header && !strcmp(r->auth_repo, repo) ? 0 : fetch_token(r, repo, err);
+    return r->auth_header && !strcmp(r->auth_scope, scope) ? 0 : fetch_token(r, scope, err);
   if (r->chal.scheme == KEEL_AUTH_BASIC && !r->auth_header)
     {
       if ((rc = load_creds(r, err)) < 0)
@@ -576,12 +597,31 @@ authorize(struct keel_registry *r, const char *repo, struct keel_error *err)
   return 0;
 }
 
+/* Make sure requests for repo carry what the registry wants. */
+static int
+authorize(struct keel_registry *r, const char *repo, struct keel_error *err)
+{
+  char scope[600];
+  snprintf(scope, sizeof(scope), "repository:%s:pull", repo);
+  return registry_authorize_scope(r, scope, err);
+}
+
+int
+registry_reauthorize(struct keel_registry *r, struct keel_error *err)
+{
+  if (r->chal.scheme != KEEL_AUTH_BEARER)
+    return keel_error_set(err, -EACCES, "registry %s: access denied", r->domain);
+  return fetch_token(r, r->auth_scope, err);
+}
+
 int
 keel_registry_reauth(struct keel_registry *r, const char *repo, struct keel_error *err)
 {
   if (r->chal.scheme != KEEL_AUTH_BEARER)
     return keel_error_set(err, -EACCES, "registry %s: access denied", r->domain);
-  return fetch_token(r, repo, err);
+  char scope[600];
+  snprintf(scope, sizeof(scope), "repository:%s:pull", repo);
+  return fetch_token(r, scope, err);
 }
 
 static int
@@ -673,7 +713,7 @@ keel_registry_blob_easy(struct keel_registry *r, const char *repo, const char *d
   struct curl_slist *h = NULL;
   if (r->auth_header)
     h = curl_slist_append(h, r->auth_header);
-  CURL *e = new_easy(r, url, h);
+  CURL *e = registry_new_easy(r, url, h);
   if (!e)
     return keel_error_set(err, -ENOMEM, "out of memory");
   if (offset)

@@ -77,6 +77,10 @@ void keel_registry_easy_free(CURL *e);
 CURLM *keel_registry_multi(struct keel_registry *r);
 /* After a 401 on a blob: fetch a new token (it may have expired). */
 int keel_registry_reauth(struct keel_registry *r, const char *repo, struct keel_error *err);
+/* Check opts.username / opts.password against the registry: ping, then
+ * the bearer token issuer or the basic-auth check with them.  0 when the
+ * registry accepts them (or asks for none), -EACCES when it refuses. */
+int keel_registry_login(struct keel_registry *r, struct keel_error *err);
 /* Seconds to wait before retry n (0-based). */
 unsigned keel_registry_backoff_ms(const struct keel_registry *r, unsigned n);
 

@@ -139,8 +139,12 @@ unpack_thread(void *arg)
     {
       struct keel_unpack_source src = { ring_read, j };
       struct keel_unpack_opts uo = { .compressed_size = j->layer->desc->size };
+      /* The compressed bytes are kept as they arrive, for push and save. */
+      r = keel_store_layer_tmp_blob(tmp, &j->err);
+      uo.tee = r >= 0;
+      uo.tee_fd = r;
       struct keel_unpack_stats st;
-      r = keel_unpack_layer(keel_store_layer_tmp_fd(tmp), &src, &uo, &st, &j->err);
+      r = r < 0 ? r : keel_unpack_layer(keel_store_layer_tmp_fd(tmp), &src, &uo, &st, &j->err);
       if (r < 0)
         keel_error_prefix(&j->err, "layer %.19s", j->layer->desc->digest);
       else

@@ -10,7 +10,8 @@
  *   corrupt   flip one byte of a GET response body (a wrong digest)
  *   truncate  cut a GET response body short and say so in Content-Length
  *   500       answer "500 Internal Server Error" without asking upstream
- *   drop      close the connection part-way through a GET response body
+ *   drop      close the connection part-way through a GET response body, or
+ *             part-way through the request body of a PUT or PATCH (an upload)
  *   stall     stop sending part-way through a GET response body
  * --count N   misbehave only the first N times (default: always)
  * --after B   the body offset where corrupt/truncate/drop/stall act
@@ -299,9 +300,11 @@ response_head(int c, int u, const struct req *r, struct body *b)
   return body_write(c, b, buf + hl, len - (size_t)hl);
 }
 
-/* Relay both ways until upstream has sent its whole response. */
+/* Relay both ways until upstream has sent its whole response.  up_limit
+ * >= 0: drop the connection once that many request body bytes went up
+ * (up_sent counts those that already did). */
 static void
-relay(int c, int u, const struct req *r)
+relay(int c, int u, const struct req *r, long long up_limit, long long up_sent)
 {
   static char buf[65536];
   struct body b = { 0 };
@@ -318,10 +321,18 @@ relay(int c, int u, const struct req *r)
       if (client_open && (p[1].revents & (POLLIN | POLLHUP)))
         {
           ssize_t n = read(c, buf, sizeof buf);
+          if (n > 0 && up_limit >= 0 && up_sent + n > up_limit)
+            {
+              (void)write_all(u, buf, (size_t)(up_limit - up_sent));
+              log_line(r, 0, "drop");
+              return;
+            }
           if (n <= 0)
             client_open = false, shutdown(u, SHUT_WR);
           else if (write_all(u, buf, (size_t)n) < 0)
             return;
+          else
+            up_sent += n;
         }
       if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
         continue;
@@ -356,6 +367,21 @@ serve(int c)
       answer_500(c, &r);
       return;
     }
+  char val[64];
+  buf[hl - 2] = 0;
+  long long up_len = header(buf, "Content-Length", val, sizeof val) ? atoll(val) : -1;
+  buf[hl - 2] = '\r';
+  long long up_limit = -1;
+  if (opt.mode == M_DROP && (!strcmp(r.method, "PUT") || !strcmp(r.method, "PATCH"))
+      && strstr(r.path, opt.match) && up_len > 1 && take_fault())
+    {
+      up_limit = opt.after >= 0 && opt.after < up_len ? opt.after : up_len / 2;
+      if ((long long)(len - (size_t)hl) > up_limit)
+        {
+          log_line(&r, 0, "drop");
+          return;
+        }
+    }
   int u = connect_upstream();
   if (u < 0)
     {
@@ -367,7 +393,7 @@ serve(int c)
   size_t ol = rewrite_head(buf, (size_t)hl, out, -1);
   buf[hl] = saved;
   if (write_all(u, out, ol) == 0 && write_all(u, buf + hl, len - (size_t)hl) == 0)
-    relay(c, u, &r);
+    relay(c, u, &r, up_limit, (long long)(len - (size_t)hl));
   close(u);
 }
 

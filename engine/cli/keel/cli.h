@@ -28,6 +28,13 @@ extern const char *cli_root;
 int cli_fail(const struct keel_error *err);
 /* One usage line for a verb, return 125. */
 int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "true"/"1"/NULL → true, "false"/"0" → false; -EINVAL otherwise. */
+int cli_parse_bool(const char *s, bool *ret);
+/* KEEL_CERTS_D and KEEL_STALL_TIMEOUT into registry options. */
+struct keel_registry_opts;
+void cli_registry_env(struct keel_registry_opts *o);
+/* --creds USER:PASS, else auth.json's, into registry options. */
+int cli_registry_creds(const char *creds, struct keel_registry_opts *o, struct keel_error *err);
 /* Open the store at cli_root. */
 int cli_open_store(struct keel_store **ret, struct keel_error *err);
 /* An image by id, id prefix, name or short name. */
@@ -55,5 +62,10 @@ int cmd_image_prune(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_system(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
 
 #endif

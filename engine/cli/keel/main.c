@@ -8,19 +8,28 @@
 
 #include "cli/keel/cli.h"
 #include "lib/cleanup.h"
+#include "registry/auth.h"
+#include "registry/client.h"
 #include "registry/config.h"
 #include "registry/reference.h"
 
 const char *cli_root = KEEL_STORE_DEFAULT_ROOT;
 
-/* Room is kept for push, save, load (images), login and logout (the
- * registry credentials), and the container verbs. */
+/* Room is kept for the container verbs. */
 static const struct cli_command commands[] = {
   { "pull", cmd_pull, "pull [--platform OS/ARCH[/VARIANT]] [--quiet] [--tls-verify=false] REF" },
+  { "push", cmd_push,
+    "push [--format oci|v2s2] [--compression-format gzip|zstd] [--creds U:P] [--tls-verify=false] "
+    "IMAGE [DEST]" },
+  { "save", cmd_save, "save -o FILE [--format docker-archive|oci-archive|oci-dir] IMAGE..." },
+  { "load", cmd_load, "load -i FILE|DIR" },
   { "images", cmd_images, "images [-q] [--digests] [--format json]" },
   { "image", cmd_image, "image inspect|ls|prune|rm|tag|pull ..." },
   { "tag", cmd_tag, "tag IMAGE NAME..." },
   { "rmi", cmd_rmi, "rmi [-f] IMAGE..." },
+  { "login", cmd_login,
+    "login [-u USER] [-p PASS | --password-stdin] [--tls-verify=false] [--cert-dir D] REGISTRY" },
+  { "logout", cmd_logout, "logout REGISTRY | --all" },
   { "system", cmd_system, "system check [--repair] | system df" },
 };
 
@@ -49,6 +58,50 @@ cli_usage(const char *verb, const char *fmt, ...)
   va_end(ap);
   keel_log_error("%s: %s", verb, msg);
   return EXIT_ENGINE;
+}
+
+int
+cli_parse_bool(const char *s, bool *ret)
+{
+  if (!s || !strcmp(s, "true") || !strcmp(s, "1"))
+    *ret = true;
+  else if (!strcmp(s, "false") || !strcmp(s, "0"))
+    *ret = false;
+  else
+    return -EINVAL;
+  return 0;
+}
+
+int
+cli_registry_creds(const char *creds, struct keel_registry_opts *o, struct keel_error *err)
+{
+  /* credentials from auth.json (REGISTRY_AUTH_FILE, ...) unless --creds */
+  o->credentials = keel_auth_credentials;
+  if (!creds)
+    return 0;
+  static char user[256];
+  const char *colon = strchr(creds, ':');
+  size_t n = colon ? (size_t)(colon - creds) : strlen(creds);
+  if (n >= sizeof(user))
+    return keel_error_set(err, -EINVAL, "--creds: user name too long");
+  memcpy(user, creds, n);
+  user[n] = '\0';
+  o->username = user;
+  o->password = colon ? colon + 1 : "";
+  return 0;
+}
+
+void
+cli_registry_env(struct keel_registry_opts *o)
+{
+  /* certs.d roots (colon-separated) instead of /etc/containers and /etc/docker */
+  const char *certs_d = getenv("KEEL_CERTS_D");
+  if (certs_d && *certs_d)
+    o->certs_d = certs_d;
+  /* seconds without a byte before a transfer counts as stalled */
+  const char *stall = getenv("KEEL_STALL_TIMEOUT");
+  if (stall && atoi(stall) > 0)
+    o->stall_timeout_s = (unsigned)atoi(stall);
 }
 
 int

@@ -129,18 +129,6 @@ on_event(void *userdata, const struct keel_pull_event *ev)
   redraw(p);
 }
 
-static int
-parse_bool(const char *s, bool *ret)
-{
-  if (!s || !strcmp(s, "true") || !strcmp(s, "1"))
-    *ret = true;
-  else if (!strcmp(s, "false") || !strcmp(s, "0"))
-    *ret = false;
-  else
-    return -EINVAL;
-  return 0;
-}
-
 struct pull_flags
 {
   const char *platform, *arch, *variant, *os, *creds;
@@ -165,28 +153,9 @@ apply_flags(const struct pull_flags *f, struct keel_pull_opts *o, struct keel_er
   if (f->variant)
     snprintf(o->platform.variant, sizeof(o->platform.variant), "%s", f->variant);
   o->registry.insecure = !f->tls_verify;
-  /* credentials from auth.json (REGISTRY_AUTH_FILE, ...) unless --creds */
-  o->registry.credentials = keel_auth_credentials;
-  if (f->creds)
-    {
-      static char user[256];
-      const char *colon = strchr(f->creds, ':');
-      size_t n = colon ? (size_t)(colon - f->creds) : strlen(f->creds);
-      if (n >= sizeof(user))
-        return keel_error_set(err, -EINVAL, "--creds: user name too long");
-      memcpy(user, f->creds, n);
-      user[n] = '\0';
-      o->registry.username = user;
-      o->registry.password = colon ? colon + 1 : "";
-    }
-  /* certs.d roots (colon-separated) instead of /etc/containers and /etc/docker */
-  const char *certs_d = getenv("KEEL_CERTS_D");
-  if (certs_d && *certs_d)
-    o->registry.certs_d = certs_d;
-  /* seconds without a byte before a transfer counts as stalled */
-  const char *stall = getenv("KEEL_STALL_TIMEOUT");
-  if (stall && atoi(stall) > 0)
-    o->registry.stall_timeout_s = (unsigned)atoi(stall);
+  if ((r = cli_registry_creds(f->creds, &o->registry, err)) < 0)
+    return r;
+  cli_registry_env(&o->registry);
   return 0;
 }
 
@@ -240,7 +209,7 @@ cmd_pull(int argc, char **argv)
         o.registry.retry_delay_ms = (unsigned)atoi(optarg);
         break;
       case 't':
-        if (parse_bool(optarg, &f.tls_verify) < 0)
+        if (cli_parse_bool(optarg, &f.tls_verify) < 0)
           return cli_usage("pull", "--tls-verify expects true or false");
         break;
       default:
