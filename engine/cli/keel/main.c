@@ -31,6 +31,10 @@ static const struct cli_command commands[] = {
     "login [-u USER] [-p PASS | --password-stdin] [--tls-verify=false] [--cert-dir D] REGISTRY" },
   { "logout", cmd_logout, "logout REGISTRY | --all" },
   { "system", cmd_system, "system check [--repair] | system df" },
+  { "run", cmd_run, "run [OPTIONS] IMAGE [COMMAND [ARG...]]" },
+  { "create", cmd_create, "create [OPTIONS] IMAGE [COMMAND [ARG...]]" },
+  { "start", cmd_start, "start [-a] [-i] CONTAINER..." },
+  { "attach", cmd_attach, "attach [--no-stdin] CONTAINER" },
 };
 
 static void
