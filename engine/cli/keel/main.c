@@ -35,6 +35,20 @@ static const struct cli_command commands[] = {
   { "create", cmd_create, "create [OPTIONS] IMAGE [COMMAND [ARG...]]" },
   { "start", cmd_start, "start [-a] [-i] CONTAINER..." },
   { "attach", cmd_attach, "attach [--no-stdin] CONTAINER" },
+  { "ps", cmd_ps, "ps [-a] [-q] [--format F|json] [--filter K=V]" },
+  { "logs", cmd_logs, "logs [-f] [-t] [--tail N] [--since T] CONTAINER" },
+  { "stop", cmd_stop, "stop [-t SECONDS] CONTAINER..." },
+  { "kill", cmd_kill, "kill [-s SIGNAL] CONTAINER..." },
+  { "rm", cmd_rm, "rm [-f] [-v] [-a] CONTAINER..." },
+  { "restart", cmd_restart, "restart [-t SECONDS] CONTAINER..." },
+  { "wait", cmd_wait, "wait CONTAINER..." },
+  { "exec", cmd_exec, "exec [-it] [-d] [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND..." },
+  { "inspect", cmd_inspect, "inspect [--format F] CONTAINER..." },
+  { "pause", cmd_pause, "pause CONTAINER..." },
+  { "unpause", cmd_unpause, "unpause CONTAINER..." },
+  { "rename", cmd_rename, "rename CONTAINER NEW_NAME" },
+  { "port", cmd_port, "port CONTAINER" },
+  { "container", cmd_container, "container ls|prune|rm|inspect|... (the verbs above)" },
 };
 
 static void
