@@ -75,3 +75,24 @@ int keel_ctr_user(const char *rootfs, const char *spec, unsigned *ret_uid, unsig
                   unsigned **ret_groups, size_t *ret_n, struct keel_error *err);
 
 #endif
+
+/* Named volumes under <root>/volumes/<name>/: _data (what is mounted) and
+ * volume.json {Name, Created, Labels, Anonymous, Filled}.  A volume is
+ * filled from the image's content at its mount point on first use. */
+#define KEEL_VOLUME_NAME_MAX 128
+
+/* Create; with exist_ok an existing volume is a success (0) and a new one
+ * returns 1.  name NULL: an anonymous volume with a 64-hex name (in
+ * ret_name, KEEL_VOLUME_NAME_MAX + 1 bytes). */
+int keel_volume_create(const char *root, const char *name, const char *const *labels, bool exist_ok,
+                       char *ret_name, struct keel_error *err);
+int keel_volume_load(const char *root, const char *name, json_object **ret, struct keel_error *err);
+int keel_volume_list(const char *root, char ***ret, size_t *ret_n, struct keel_error *err);
+/* Remove; -EBUSY when a container record uses it (unless force). */
+int keel_volume_remove(const char *root, const char *name, bool force, struct keel_error *err);
+bool keel_volume_in_use(const char *root, const char *name);
+/* The directory to mount. */
+void keel_volume_path(const char *root, const char *name, char *buf, size_t size);
+/* Copy rootfs/<dst> into the volume once (when it was never filled). */
+int keel_volume_fill(const char *root, const char *name, const char *rootfs, const char *dst,
+                     struct keel_error *err);

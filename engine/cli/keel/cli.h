@@ -85,6 +85,8 @@ int cmd_inspect(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_container(int argc, char **argv);
 int cmd_port(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
+int cmd_network(int argc, char **argv);
 /* run.c: relay an attach socket to our stdio; the last exit code or -1 */
 int relay(int sock, bool in, bool tty);
 /* ctr.c */

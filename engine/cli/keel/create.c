@@ -670,9 +670,80 @@ now_rfc3339(char *buf, size_t size)
   snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
 }
 
+static bool
+mounted_at(json_object *mounts, const char *dst)
+{
+  for (size_t i = 0; i < json_object_array_length(mounts); i++)
+    if (!strcmp(ctr_str(json_object_array_get_idx(mounts, i), "Destination"), dst))
+      return true;
+  return false;
+}
+
+/* Named volumes made (or found), anonymous ones made for -v /path and for
+ * the image's VOLUMEs, each mount given its Source. */
+static int
+make_volumes(json_object *cfg, struct keel_error *err)
+{
+  json_object *host = ctr_get(cfg, "HostConfig"), *mounts = arr(host, "Mounts");
+  json_object *iv = ctr_get(cfg, "Config.Volumes");
+  if (iv && json_object_is_type(iv, json_type_object))
+    {
+      json_object_object_foreach(iv, dst, unused)
+      {
+        (void)unused;
+        if (!mounted_at(mounts, dst) && add_mount(host, "volume", NULL, dst, false, err) < 0)
+          return err->code;
+      }
+    }
+  for (size_t i = 0; i < json_object_array_length(mounts); i++)
+    {
+      json_object *m = json_object_array_get_idx(mounts, i);
+      if (strcmp(ctr_str(m, "Type"), "volume"))
+        continue;
+      const char *name = ctr_str(m, "Name");
+      char got[KEEL_VOLUME_NAME_MAX + 1], path[4096];
+      int r = keel_volume_create(cli_root, name && *name ? name : NULL, NULL, true, got, err);
+      if (r < 0)
+        return r;
+      if (!name || !*name)
+        json_object_object_add(m, "Anonymous", json_object_new_boolean(true));
+      set_str(m, "Name", got);
+      keel_volume_path(cli_root, got, path, sizeof(path));
+      set_str(m, "Source", path);
+    }
+  return 0;
+}
+
+static int
+check_network(json_object *cfg, struct keel_error *err)
+{
+  const char *mode = ctr_str(cfg, "HostConfig.NetworkMode");
+  if (!strcmp(mode, "none") || !strcmp(mode, "host") || !strcmp(mode, "bridge"))
+    {
+      json_object *p = ctr_get(cfg, "HostConfig.PortBindings");
+      if (strcmp(mode, "bridge") && p && json_object_array_length(p))
+        return keel_error_set(err, -EINVAL,
+                              "cannot set port bindings on an existing container "
+                              "network namespace: --network %s",
+                              mode);
+      return 0;
+    }
+  struct keel_net_env env;
+  struct keel_network *net = NULL;
+  ctr_net_env(&env);
+  int r = keel_network_load(&env, mode, &net, err);
+  keel_network_free(net);
+  if (r < 0)
+    return keel_error_set(err, -ENOENT,
+                          "unable to find network with name or ID %s: network not found", mode);
+  return 0;
+}
+
 int
 create_record(struct create_flags *f, json_object *cfg, char *ret_id, struct keel_error *err)
 {
+  if (check_network(cfg, err) < 0)
+    return err->code;
   struct keel_store *s = NULL;
   struct keel_image *img = NULL;
   int r = cli_open_store(&s, err);
@@ -699,6 +770,8 @@ create_record(struct create_flags *f, json_object *cfg, char *ret_id, struct kee
                            "no command or entrypoint provided, and no CMD or "
                            "ENTRYPOINT from image");
     }
+  if (r >= 0)
+    r = make_volumes(cfg, err);
   if (r >= 0)
     r = keel_ctr_new(cli_root, cfg, ret_id, err);
   if (r >= 0 && !ctr_str(cfg, "Config.Hostname"))

@@ -276,12 +276,32 @@ attach_network(struct ctr *c, const char *mode, char *netns, size_t size, struct
 }
 
 static int
+fill_volumes(struct ctr *c, struct keel_error *err)
+{
+  json_object *mounts = ctr_get(c->cfg, "HostConfig.Mounts");
+  char rootfs[4096];
+  keel_ctr_path(cli_root, c->id, "rootfs", rootfs, sizeof(rootfs));
+  for (size_t i = 0; mounts && i < json_object_array_length(mounts); i++)
+    {
+      json_object *m = json_object_array_get_idx(mounts, i);
+      const char *type = ctr_str(m, "Type");
+      if (type && !strcmp(type, "volume")
+          && keel_volume_fill(cli_root, ctr_str(m, "Name"), rootfs, ctr_str(m, "Destination"), err)
+                 < 0)
+        return err->code;
+    }
+  return 0;
+}
+
+static int
 prepare(struct ctr *c, struct keel_error *err)
 {
   const char *mode = ctr_str(c->cfg, "HostConfig.NetworkMode");
   bool none = !mode || !strcmp(mode, "none"), host = mode && !strcmp(mode, "host");
   char netns[4096], hn[300];
   int r = mount_rootfs(c, err);
+  if (r >= 0)
+    r = fill_volumes(c, err);
   if (r >= 0)
     {
       snprintf(hn, sizeof(hn), "%s\n", ctr_str(c->cfg, "Config.Hostname"));
@@ -513,16 +533,22 @@ ctr_cleanup(struct ctr *c)
 int
 ctr_remove(struct ctr *c, bool force, bool volumes, struct keel_error *err)
 {
-  (void)volumes;
   if (c->alive && !force)
     return keel_error_set(err, -EBUSY,
                           "cannot remove container %s as it is %s - running or paused "
                           "containers cannot be removed without force",
                           c->id, c->status);
   int r = ctr_stop(c, 0, err);
-  if (r < 0)
-    return r;
-  return keel_ctr_remove(cli_root, c->id, err);
+  if (r >= 0)
+    r = keel_ctr_remove(cli_root, c->id, err);
+  json_object *mounts = ctr_get(c->cfg, "HostConfig.Mounts");
+  for (size_t i = 0; r >= 0 && volumes && mounts && i < json_object_array_length(mounts); i++)
+    {
+      json_object *m = json_object_array_get_idx(mounts, i), *anon = ctr_get(m, "Anonymous");
+      if (anon && json_object_get_boolean(anon))
+        keel_volume_remove(cli_root, ctr_str(m, "Name"), false, NULL);
+    }
+  return r;
 }
 
 void
@@ -540,8 +566,7 @@ ctr_sweep(void)
       json_object *rm = ctr_get(c.cfg, "HostConfig.AutoRemove");
       if (rm && json_object_get_boolean(rm) && c.state && !c.alive)
         {
-          ctr_cleanup(&c);
-          keel_ctr_remove(cli_root, c.id, NULL);
+          ctr_remove(&c, true, true, NULL);
         }
       ctr_done(&c);
     }

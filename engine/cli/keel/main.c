@@ -48,6 +48,8 @@ static const struct cli_command commands[] = {
   { "unpause", cmd_unpause, "unpause CONTAINER..." },
   { "rename", cmd_rename, "rename CONTAINER NEW_NAME" },
   { "port", cmd_port, "port CONTAINER" },
+  { "volume", cmd_volume, "volume create|ls|inspect|rm|prune ..." },
+  { "network", cmd_network, "network create|ls|inspect|rm ..." },
   { "container", cmd_container, "container ls|prune|rm|inspect|... (the verbs above)" },
 };
 

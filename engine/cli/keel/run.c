@@ -133,10 +133,18 @@ relay(int sock, bool in, bool tty)
   return code;
 }
 
+/* podman's codes when the command itself cannot run: 127 not found,
+ * 126 not executable; 125 for everything else. */
 static int
 run_fail(struct keel_error *err)
 {
-  return cli_fail(err);
+  cli_fail(err);
+  if (strstr(err->msg, "not found in $PATH") || strstr(err->msg, "cannot execute")
+      || strstr(err->msg, "executable file"))
+    return strstr(err->msg, "ermission denied")                                ? 126
+           : strstr(err->msg, "not found") || strstr(err->msg, "No such file") ? 127
+                                                                               : 126;
+  return EXIT_ENGINE;
 }
 
 int
@@ -156,7 +164,7 @@ cmd_run(int argc, char **argv)
     keel_error_set_errno(&err, errno, "cannot make a socket pair");
   if (err.code || ctr_start(&c, sv[1], &err) < 0)
     {
-      keel_ctr_remove(cli_root, id, NULL);
+      ctr_remove(&c, true, true, NULL);
       ctr_done(&c);
       return run_fail(&err);
     }
@@ -174,7 +182,7 @@ cmd_run(int argc, char **argv)
     code = final;
   ctr_cleanup(&c);
   if (f.rm)
-    keel_ctr_remove(cli_root, id, NULL);
+    ctr_remove(&c, true, true, &err);
   ctr_done(&c);
   return code;
 }
