@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "container/container.h"
 #include "lib/cleanup.h"
@@ -130,6 +131,11 @@ capabilities(json_object *host)
       for (size_t j = 0; !want && j < ARRAY_SIZE(default_caps); j++)
         want = !strcmp(default_caps[j], all_caps[i]);
       if (want && !priv && in_array(drop, all_caps[i]))
+        want = false;
+      /* all_caps is in capability-number order; what we lack ourselves
+       * (here: CAP_SYS_RESOURCE) cannot be given, so --privileged means
+       * every capability we have, as in podman */
+      if (want && prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) != 1)
         want = false;
       if (want)
         json_object_array_add(set, json_object_new_string(all_caps[i]));
