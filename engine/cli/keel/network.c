@@ -19,7 +19,7 @@ net_create(int argc, char **argv)
   struct keel_network_create_opts o = { 0 };
   const char *labels[33] = { 0 };
   int nl = 0, c;
-  while ((c = getopt_long(argc, argv, "+d:", opts, NULL)) != -1)
+  while ((c = getopt_long(argc, argv, "d:", opts, NULL)) != -1)
     switch (c)
       {
       case 's':
