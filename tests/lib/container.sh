@@ -14,7 +14,7 @@
 
 KEEL_RUNTIME_ROOT=$TEST_TMP/rt
 export KEEL_RUNTIME_ROOT
-test_cleanup "$KEEL --root $KEEL_STORE rm -a -f"
+test_cleanup 'keel rm -a -f'
 
 ctr_setup() {
   local dir
