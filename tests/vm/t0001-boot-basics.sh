@@ -32,6 +32,9 @@ r sysctl-fwd "$(sysctl -n net.ipv4.ip_forward)"
 r modules "$(for m in overlay br_netfilter nf_tables veth bridge; do [ -d /sys/module/$m ] && echo $m; done | paste -sd, -)"
 r resolved "$(systemctl is-active systemd-resolved)"
 r ip "$(ip -4 -o addr show scope global | awk '{ print $4 }' | head -n 1)"
+# for the timeline: where the boot spent its time
+r analyze "$(systemd-analyze 2>/dev/null | head -n 1 | tr ' ' '_')"
+systemd-analyze blame 2>/dev/null | head -n 8 | sed 's/^ */KEEL-BLAME /'
 GUEST
 
 vm_boot main "$TEST_TMP/guest.sh" 6G \
@@ -102,5 +105,7 @@ test_expect_success 'networkd got an address by DHCP, resolved runs' '
   assert_streq "$(vm_result main resolved)" active
 '
 
+say "guest: $(vm_result main analyze | tr '_' ' ')"
+grep -a '^KEEL-BLAME' "$(vm_console main)" | tr -d '\r' | while read -r _ l; do say "guest blame: $l"; done
 vm_finish main
 test_done
