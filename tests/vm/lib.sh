@@ -147,8 +147,13 @@ vm_finish() {
   vm_kill "$name"
 }
 
+# KEEL_VM_LOGDIR=DIR keeps each boot's serial console as DIR/TEST-NAME.console.
 vm_kill() {
   local pidf pid
+  if [ -n "${KEEL_VM_LOGDIR:-}" ] && [ -f "$(vm_console "$1")" ]; then
+    mkdir -p "$KEEL_VM_LOGDIR"
+    cp "$(vm_console "$1")" "$KEEL_VM_LOGDIR/$TEST_NAME-$1.console"
+  fi
   pidf=$(_vm_dir "$1")/pid
   [ -f "$pidf" ] || return 0
   pid=$(cat "$pidf")

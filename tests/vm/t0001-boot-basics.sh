@@ -32,6 +32,7 @@ r sysctl-fwd "$(sysctl -n net.ipv4.ip_forward)"
 r modules "$(for m in overlay br_netfilter nf_tables veth bridge; do [ -d /sys/module/$m ] && echo $m; done | paste -sd, -)"
 r resolved "$(systemctl is-active systemd-resolved)"
 r ip "$(ip -4 -o addr show scope global | awk '{ print $4 }' | head -n 1)"
+r runtime "$( (keel-runtime --version 2>/dev/null || echo missing) | head -n 1 | tr ' ' '_')"
 # for the timeline: where the boot spent its time
 r analyze "$(systemd-analyze 2>/dev/null | head -n 1 | tr ' ' '_')"
 systemd-analyze blame 2>/dev/null | head -n 8 | sed 's/^ */KEEL-BLAME /'
@@ -104,6 +105,14 @@ test_expect_success 'networkd got an address by DHCP, resolved runs' '
   assert_streq "$(vm_result main ip)" 10.0.2.15/24 &&
   assert_streq "$(vm_result main resolved)" active
 '
+
+# The image carries the keel-runtime built in this tree (make programs).
+if [ -x "$KEEL_BUILD/keel-runtime" ]; then
+  test_expect_success 'keel-runtime from this tree runs in the image' '
+    assert_streq "$(vm_result main runtime)" \
+      "$("$KEEL_BUILD/keel-runtime" --version | head -n 1 | tr " " _)"
+  '
+fi
 
 say "guest: $(vm_result main analyze | tr '_' ' ')"
 grep -a '^KEEL-BLAME' "$(vm_console main)" | tr -d '\r' | while read -r _ l; do say "guest blame: $l"; done
