@@ -12,6 +12,11 @@
 #
 # The ref moves only when everything succeeded; a failed run removes its
 # tree and leaves the repo as it was.
+#
+# Environment: KEEL_BUILD (build/), ARCH (x86_64), KEEL_APT_CACHE,
+# KEEL_MIRROR / KEEL_SECURITY_MIRROR, KEEL_VERSION, KEEL_VARIANTS_DIR
+# (image-build/variants), KEEL_PROGRAMS_DIR (where keel, keel-runtime, ...
+# are taken from; KEEL_BUILD), KEEL_KERNEL_OPTIONS (image-build/kernel-options).
 PROG=compose
 . "$(dirname "$0")/lib.sh"
 

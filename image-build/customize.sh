@@ -17,9 +17,10 @@ done
 install -m 0755 "$KEEL_SRC/image-build/grub-mkconfig" "$root/usr/sbin/grub-mkconfig"
 
 # Keel's own programs, when the tree has built them (make programs).
+progs=${KEEL_PROGRAMS_DIR:-$KEEL_BUILD}
 for p in keel keel-runtime keel-monitor host; do
-  if [ -x "$KEEL_BUILD/$p" ]; then
-    install -m 0755 "$KEEL_BUILD/$p" "$root/usr/bin/$p"
+  if [ -x "$progs/$p" ]; then
+    install -m 0755 "$progs/$p" "$root/usr/bin/$p"
     echo "installed $p" >&2
   fi
 done
@@ -58,10 +59,8 @@ kver=$kvers
 kdir=$root/usr/lib/modules/$kver
 cp "$root/boot/vmlinuz-$kver" "$kdir/vmlinuz"
 cp "$root/boot/config-$kver" "$kdir/config"
-for opt in $(read_list "$KEEL_SRC/image-build/kernel-options"); do
-  grep -q -E "^$opt=(y|m)$" "$kdir/config" ||
-    die "kernel $kver lacks $opt, which Keel requires (image-build/kernel-options)"
-done
+msg=$("$KEEL_SRC/image-build/check-kernel-config" "$kdir/config" \
+  "${KEEL_KERNEL_OPTIONS:-$KEEL_SRC/image-build/kernel-options}" 2>&1) || die "${msg#compose: }"
 mkdir -p "$root/usr/lib/dracut/dracut.conf.d" "$root/usr/lib/dracut/modules.d"
 cp "$KEEL_SRC"/initramfs/dracut.conf.d/*.conf "$root/usr/lib/dracut/dracut.conf.d/"
 cp -a "$KEEL_SRC"/initramfs/modules.d/. "$root/usr/lib/dracut/modules.d/"

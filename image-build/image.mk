@@ -20,6 +20,7 @@ COMPOSE_STAMP := $(B)/compose/$(VARIANT)/commit
 # Everything the compose reads; a change to any of it makes a new commit.
 COMPOSE_INPUTS := image-build/compose.sh image-build/customize.sh image-build/lib.sh \
 	image-build/no-initramfs-hook.sh image-build/grub-mkconfig image-build/kernel-options \
+	image-build/check-kernel-config \
 	$(wildcard image-build/variants/$(VARIANT)/*) \
 	$(shell find image-build/overlays initramfs -type f 2>/dev/null)
 # Keel's programs go into the image's /usr/bin when they are built.
