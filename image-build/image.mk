@@ -28,6 +28,18 @@ IMAGE_PROGRAMS := $(filter $(B)/keel $(B)/keel-runtime $(B)/keel-monitor $(B)/ho
 
 IMAGE_ENV = KEEL_BUILD=$(abspath $(B)) ARCH=$(ARCH)
 
+# Access settings reach the scripts through the environment, unexpanded (a
+# crypt hash is full of '$').  The image is rewritten when they change.
+override SSH_KEY := $(value SSH_KEY)
+override PASSWORD_HASH := $(value PASSWORD_HASH)
+export SSH_KEY PASSWORD_HASH
+IMAGE_ACCESS := $(B)/images/.$(IMAGE_NAME).access
+$(IMAGE_ACCESS): FORCE
+	@mkdir -p $(@D)
+	@{ printf '%s\n' "$$SSH_KEY" "$$PASSWORD_HASH"; [ ! -f "$$SSH_KEY" ] || cat "$$SSH_KEY"; } | \
+		sha256sum >$@.new; if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+.PHONY: FORCE
+
 .PHONY: compose image run
 compose: $(COMPOSE_STAMP)
 image: $(IMAGE_QCOW2)
@@ -35,13 +47,13 @@ image: $(IMAGE_QCOW2)
 $(COMPOSE_STAMP): $(COMPOSE_INPUTS) $(IMAGE_PROGRAMS) | programs
 	$(call say,COMPOSE,$(VARIANT))$(IMAGE_ENV) image-build/compose.sh $(VARIANT)
 
-$(IMAGE_QCOW2): $(COMPOSE_STAMP) image-build/disk.sh image-build/lib.sh image-build/grub-mkconfig
-	$(call say,IMAGE,$@)$(IMAGE_ENV) SSH_KEY='$(SSH_KEY)' PASSWORD_HASH='$(PASSWORD_HASH)' \
-		image-build/disk.sh $(VARIANT)
+$(IMAGE_QCOW2): $(COMPOSE_STAMP) $(IMAGE_ACCESS) image-build/disk.sh image-build/lib.sh \
+		image-build/grub-mkconfig
+	$(call say,IMAGE,$@)$(IMAGE_ENV) image-build/disk.sh $(VARIANT)
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory image
-	$(IMAGE_ENV) SSH_KEY='$(SSH_KEY)' SSH_PORT='$(SSH_PORT)' image-build/run.sh $(VARIANT)
+	$(IMAGE_ENV) SSH_PORT='$(SSH_PORT)' image-build/run.sh $(VARIANT)
 
 # The VM tier boots this image.
 VM_PREREQS += $(IMAGE_QCOW2)
