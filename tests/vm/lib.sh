@@ -59,7 +59,9 @@ vm_boot() {
   local dir port
   dir=$(_vm_dir "$name")
   mkdir -p "$dir"
-  qemu-img create -q -f qcow2 -F qcow2 -b "$KEEL_IMAGE" "$dir/disk.qcow2" "$size"
+  # A failed setup ends the whole file (TAP "Bail out!"): every test needs it.
+  qemu-img create -q -f qcow2 -F qcow2 -b "$(realpath "$KEEL_IMAGE")" "$dir/disk.qcow2" "$size" ||
+    { echo "Bail out! cannot create an overlay over $KEEL_IMAGE"; exit 1; }
   cp "$OVMF_VARS" "$dir/vars.fd"
   port=$(keel_free_port)
   keel_qemu_args "$dir/disk.qcow2" "$dir/vars.fd" "$port"

@@ -51,6 +51,7 @@ test_expect_success 'boots to multi-user' '
 test_expect_success 'ssh logs in with the credential key' '
   ok= &&
   for i in $(seq 60); do
+    vm_alive main || break
     if "${SSH[@]}" -i "$TEST_TMP/id" root@127.0.0.1 "touch /run/keel-vmtest/ssh-ok" 2>"$TEST_TMP/ssh.err"; then
       ok=1; break
     fi
