@@ -20,3 +20,4 @@ include engine/image/image.mk
 include engine/registry/registry.mk
 include engine/network/network.mk
 include engine/cli/keel/keel.mk
+include engine/monitor/monitor.mk
