@@ -1,13 +1,13 @@
 #include "monitor/logwriter.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
@@ -179,33 +179,50 @@ write_record_file(struct keel_logw *w, enum keel_log_stream stream, const char *
   return 0;
 }
 
-typedef int (*sendv_fn)(const struct iovec *iov, int n);
+/* Append one journal field in the native protocol: KEY=VALUE\n, or for
+ * a value that may hold a newline KEY\n, its length as 64-bit little
+ * endian, the value and \n. */
+static size_t
+journal_field(char *out, const char *key, const char *val, size_t len)
+{
+  size_t k = strlen(key), o = 0;
+  memcpy(out, key, k), o += k;
+  if (!memchr(val, '\n', len))
+    {
+      out[o++] = '=';
+      memcpy(out + o, val, len), o += len;
+    }
+  else
+    {
+      out[o++] = '\n';
+      for (int i = 0; i < 8; i++)
+        out[o++] = (char)(((uint64_t)len >> (8 * i)) & 0xff);
+      memcpy(out + o, val, len), o += len;
+    }
+  out[o++] = '\n';
+  return o;
+}
 
-/* One record to the journal; each iovec is one FIELD=value. */
+/* One record as one datagram to journald. */
 static int
 write_record_journal(struct keel_logw *w, enum keel_log_stream stream, const char *data, size_t len)
 {
   bool partial = len == 0 || data[len - 1] != '\n';
   size_t mlen = partial ? len : len - 1;
-  _cleanup_free_ char *msg = malloc(8 + mlen);
-  char id[160], name[192];
-  if (!msg)
+  const char *name = w->name ? w->name : w->id;
+  _cleanup_free_ char *buf = malloc(mlen + strlen(w->id) + strlen(name) + 256);
+  if (!buf)
     return -ENOMEM;
-  memcpy(msg, "MESSAGE=", 8);
-  memcpy(msg + 8, data, mlen);
-  snprintf(id, sizeof(id), "CONTAINER_ID=%s", w->id ? w->id : "");
-  snprintf(name, sizeof(name), "CONTAINER_NAME=%s", w->name ? w->name : w->id ? w->id : "");
-  const char *prio = stream == KEEL_LOG_STDOUT ? "PRIORITY=6" : "PRIORITY=3";
-  struct iovec f[6] = {
-    { msg, 8 + mlen },
-    { (void *)prio, strlen(prio) },
-    { id, strlen(id) },
-    { name, strlen(name) },
-    { (void *)"SYSLOG_IDENTIFIER=keel", 22 },
-    { (void *)"CONTAINER_PARTIAL_MESSAGE=true", 30 },
-  };
-  int r = ((sendv_fn)w->journal_send)(f, partial ? 6 : 5);
-  return r < 0 ? r : 0;
+  size_t o = journal_field(buf, "MESSAGE", data, mlen);
+  o += journal_field(buf + o, "PRIORITY", stream == KEEL_LOG_STDOUT ? "6" : "3", 1);
+  o += journal_field(buf + o, "CONTAINER_ID", w->id, strlen(w->id));
+  o += journal_field(buf + o, "CONTAINER_NAME", name, strlen(name));
+  o += journal_field(buf + o, "SYSLOG_IDENTIFIER", name, strlen(name));
+  if (partial)
+    o += journal_field(buf + o, "CONTAINER_PARTIAL_MESSAGE", "true", 4);
+  if (send(w->fd, buf, o, MSG_NOSIGNAL) < 0)
+    return -errno;
+  return 0;
 }
 
 static int
@@ -287,16 +304,22 @@ keel_logw_flush(struct keel_logw *w, const struct timespec *now)
 }
 
 static int
-journal_open(struct keel_logw *w, struct keel_error *err)
+journal_open(struct keel_logw *w, const char *path, struct keel_error *err)
 {
-  /* RTLD_LOCAL and never closed: one lookup for the monitor's life */
-  void *h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
-  if (!h)
-    return keel_error_set(err, -ENOTSUP, "log driver journald: cannot load libsystemd: %s",
-                          dlerror());
-  w->journal_send = dlsym(h, "sd_journal_sendv");
-  if (!w->journal_send)
-    return keel_error_set(err, -ENOTSUP, "log driver journald: no sd_journal_sendv in libsystemd");
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  if (!w->id)
+    return keel_error_set(err, -EINVAL, "log driver journald needs the container id");
+  if (strlen(path) >= sizeof(sa.sun_path))
+    return keel_error_set(err, -ENAMETOOLONG, "journal socket path too long: '%s'", path);
+  strcpy(sa.sun_path, path);
+  w->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (w->fd < 0)
+    return keel_error_set_errno(err, -errno, "cannot create a socket for journald");
+  if (connect(w->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+    return keel_error_set_errno(err, -errno, "log driver journald: cannot reach '%s'", path);
+  /* the kernel's default datagram size is too small for a 16 KiB line */
+  int size = 8 * 1024 * 1024;
+  setsockopt(w->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
   return 0;
 }
 
@@ -307,7 +330,7 @@ keel_logw_open(struct keel_logw *w, const struct keel_logw_opts *o, struct keel_
   if ((o->id && !(w->id = strdup(o->id))) || (o->name && !(w->name = strdup(o->name))))
     return keel_error_set(err, -ENOMEM, "out of memory");
   if (o->driver == KEEL_LOG_DRIVER_JOURNALD)
-    return journal_open(w, err);
+    return journal_open(w, o->journal_socket ? o->journal_socket : KEEL_JOURNAL_SOCKET, err);
   if (o->driver != KEEL_LOG_DRIVER_JSON_FILE)
     return 0;
   if (!o->path)

@@ -87,6 +87,8 @@ record(struct monitor *m, int code, const char *output, size_t len)
     h->status = "unhealthy";
   h->next_ms = now_ms() + m->health_interval_ms;
   write_health(m);
+  /* an exec runs much of the runtime again: give those pages back too */
+  m->trim_ms = now_ms() + 100;
 }
 
 static void

@@ -34,6 +34,7 @@ static const char usage_text[]
       "  --bundle DIR            OCI bundle\n"
       "  --state-dir DIR         where state.json, exit.json, the lock, the attach socket live\n"
       "  --runtime-root DIR      the runtime's state root (default /run/keel-runtime)\n"
+      "  --systemd-cgroup        cgroups through systemd (as keel-runtime --systemd-cgroup)\n"
       "  --terminal              give the container a pty (the bundle must say terminal)\n"
       "  --stdin                 keep the container's stdin open for attached clients\n"
       "  --log-driver D          json-file (default), journald, none\n"
@@ -51,6 +52,7 @@ static const char usage_text[]
       "  --attach-fd N           an attach client connected from the start (a socket)\n"
       "  --rm                    remove STATE-DIR once the container is gone for good\n"
       "  --monitor-log F         the monitor's own messages (default: none)\n"
+      "  --journal-socket PATH   journald's socket (default /run/systemd/journal/socket)\n"
       "\n"
       "Durations take ms, s, m suffixes (default seconds).  Exit status: 0 when the\n"
       "container started (the monitor keeps running in the background), 125 when not.\n";
@@ -79,6 +81,8 @@ enum
   OPT_ATTACH_FD,
   OPT_RM,
   OPT_MONITOR_LOG,
+  OPT_JOURNAL_SOCKET,
+  OPT_SYSTEMD_CGROUP,
   OPT_HELP,
 };
 
@@ -105,6 +109,8 @@ static const struct option long_opts[] = {
   { "attach-fd", required_argument, NULL, OPT_ATTACH_FD },
   { "rm", no_argument, NULL, OPT_RM },
   { "monitor-log", required_argument, NULL, OPT_MONITOR_LOG },
+  { "journal-socket", required_argument, NULL, OPT_JOURNAL_SOCKET },
+  { "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP },
   { "help", no_argument, NULL, OPT_HELP },
   { NULL, 0, NULL, 0 },
 };
@@ -286,6 +292,12 @@ parse_option(struct monitor *m, int c, const char *arg, const char **monitor_log
       return 0;
     case OPT_MONITOR_LOG:
       *monitor_log = arg;
+      return 0;
+    case OPT_JOURNAL_SOCKET:
+      m->log_opts.journal_socket = arg;
+      return 0;
+    case OPT_SYSTEMD_CGROUP:
+      m->rt.systemd_cgroup = true;
       return 0;
     default:
       return -1;

@@ -75,7 +75,7 @@ struct monitor
   pid_t pid;     /* the container's process, 0 when none */
   json_object *rt_state;
   unsigned restarts;
-  int64_t backoff_ms, started_ms, restart_ms, kill_ms;
+  int64_t backoff_ms, started_ms, restart_ms, kill_ms, trim_ms;
   struct timespec started_at;
   bool stopping, stopped_by_user, done;
   int exit_code;
@@ -84,6 +84,8 @@ struct monitor
 };
 
 int64_t now_ms(void);
+/* trim.c: give back the memory of a start once it is done */
+void monitor_trim(void);
 
 /* run.c */
 int monitor_start(struct monitor *m, struct keel_error *err);

@@ -21,6 +21,8 @@
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 10000
+/* trim once the start's aftermath (first output, first clients) is over */
+#define TRIM_DELAY_MS 1000
 
 void
 monitor_sync(struct monitor *m, const char *fmt, ...)
@@ -210,6 +212,7 @@ monitor_start(struct monitor *m, struct keel_error *err)
   m->started_ms = now_ms();
   monitor_write_state(m, "running", NULL);
   health_reset(m);
+  m->trim_ms = now_ms() + TRIM_DELAY_MS;
   return 0;
 }
 
@@ -337,6 +340,11 @@ monitor_timers(struct monitor *m, int64_t now)
     }
   if (m->pid)
     health_timers(m, now);
+  if (m->trim_ms && now >= m->trim_ms)
+    {
+      m->trim_ms = 0;
+      monitor_trim();
+    }
 }
 
 int64_t
@@ -350,5 +358,7 @@ monitor_next_timer(struct monitor *m)
   int64_t h = m->pid ? health_next_timer(m) : 0;
   if (h && (!t || h < t))
     t = h;
+  if (m->trim_ms && (!t || m->trim_ms < t))
+    t = m->trim_ms;
   return t;
 }
