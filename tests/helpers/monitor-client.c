@@ -8,6 +8,9 @@
  *     stdout frames go to stdout, stderr frames to stderr, EXIT and GONE
  *     to stderr as "monitor-client: exit N" / "monitor-client: gone";
  *     closing at the end detaches.  Exit status 1 if an until/exit failed.
+ *   monitor-client spawn [ACTION...] -- COMMAND...
+ *     run COMMAND (keel-monitor ... --attach-fd 4) with one end of a socket
+ *     pair on fd 4, then act as attach does on the other end.
  *   monitor-client status STATE_DIR
  *     "alive" or "gone" (the monitor lock), then state.json.
  *   monitor-client journal-recv SOCKET COUNT
@@ -20,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -162,6 +166,33 @@ cmd_attach(int argc, char **argv)
 }
 
 static int
+cmd_spawn(int argc, char **argv)
+{
+  int sv[2], dd = 2;
+  while (dd < argc && strcmp(argv[dd], "--"))
+    dd++;
+  if (dd + 1 >= argc || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+    return 2;
+  pid_t pid = fork();
+  if (pid == 0)
+    {
+      dup2(sv[1], 4);
+      execv(argv[dd + 1], argv + dd + 1);
+      _exit(127);
+    }
+  close(sv[1]);
+  int status;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status))
+    return 1;
+  for (int i = 2; i < dd; i++)
+    if (action(sv[0], argv[i]))
+      return 1;
+  pump(sv[0], 100);
+  return 0;
+}
+
+static int
 cmd_status(const char *dir)
 {
   struct keel_error err = KEEL_ERROR_INIT;
@@ -207,6 +238,8 @@ main(int argc, char **argv)
 {
   if (argc >= 3 && !strcmp(argv[1], "attach"))
     return cmd_attach(argc, argv);
+  if (argc >= 3 && !strcmp(argv[1], "spawn"))
+    return cmd_spawn(argc, argv);
   if (argc == 3 && !strcmp(argv[1], "status"))
     return cmd_status(argv[2]);
   if (argc == 4 && !strcmp(argv[1], "journal-recv"))

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -413,7 +414,12 @@ daemonize(struct monitor *m)
   if (pid < 0)
     fail(m, "cannot fork: %s", strerror(errno));
   if (pid > 0)
-    _exit(0);
+    {
+      /* reap the middle process so no zombie waits for init */
+      int status;
+      waitpid(pid, &status, 0);
+      _exit(0);
+    }
   if (setsid() < 0)
     fail(m, "cannot start a session: %s", strerror(errno));
   pid = fork();
@@ -486,6 +492,8 @@ main(int argc, char **argv)
   /* The container's process starts as a fork of this one (CVE-2019-5736) */
   if (keel_selfexec_ensure(argv, environ, &err) < 0)
     fail(&m, "%s", err.msg);
+  /* under the memfd copy the command name would read "memfd:keel-run" */
+  prctl(PR_SET_NAME, "keel-monitor");
   prepare(&m);
   daemonize(&m);
   setup_signals(&m);
