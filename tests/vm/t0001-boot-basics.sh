@@ -32,7 +32,9 @@ r sysctl-fwd "$(sysctl -n net.ipv4.ip_forward)"
 r modules "$(for m in overlay br_netfilter nf_tables veth bridge; do [ -d /sys/module/$m ] && echo $m; done | paste -sd, -)"
 r resolved "$(systemctl is-active systemd-resolved)"
 r ip "$(ip -4 -o addr show scope global | awk '{ print $4 }' | head -n 1)"
-r runtime "$( (keel-runtime --version 2>/dev/null || echo missing) | head -n 1 | tr ' ' '_')"
+for p in keel keel-runtime; do
+  r "$p" "$( ("$p" --version 2>/dev/null || echo missing) | head -n 1 | tr ' ' '_')"
+done
 # for the timeline: where the boot spent its time
 r analyze "$(systemd-analyze 2>/dev/null | head -n 1 | tr ' ' '_')"
 systemd-analyze blame 2>/dev/null | grep -v -E '\.device$' | head -n 10 | sed 's/^ */KEEL-BLAME /'
@@ -107,13 +109,14 @@ test_expect_success 'networkd got an address by DHCP, resolved runs' '
   assert_streq "$(vm_result main resolved)" active
 '
 
-# The image carries the keel-runtime built in this tree (make programs).
-if [ -x "$KEEL_BUILD/keel-runtime" ]; then
-  test_expect_success 'keel-runtime from this tree runs in the image' '
-    assert_streq "$(vm_result main runtime)" \
-      "$("$KEEL_BUILD/keel-runtime" --version | head -n 1 | tr " " _)"
+# The image carries the programs built in this tree (make programs).
+for p in keel keel-runtime; do
+  [ -x "$KEEL_BUILD/$p" ] || continue
+  test_expect_success "$p from this tree runs in the image" '
+    assert_streq "$(vm_result main '"$p"')" \
+      "$("$KEEL_BUILD/'"$p"'" --version | head -n 1 | tr " " _)"
   '
-fi
+done
 
 say "guest: $(vm_result main analyze | tr '_' ' ')"
 grep -a '^KEEL-BLAME' "$(vm_console main)" | tr -d '\r' | while read -r _ l; do say "guest blame: $l"; done
