@@ -60,12 +60,14 @@ check-sanitize:
 check-integration: tests
 	KEEL_BUILD=$(abspath $(B)) $(PROVE) $(INTEGRATION)
 
+# The VM tier boots the built image (VM_PREREQS, from image-build/image.mk).
 check-vm: tests
+	$(Q)$(MAKE) --no-print-directory $(VM_PREREQS)
 	KEEL_BUILD=$(abspath $(B)) $(PROVE) $(VM_TESTS)
 
 # Every tier, one prove run, one summary at the end.
 check: deps
-	$(MAKE) --no-print-directory tests
+	$(MAKE) --no-print-directory tests $(VM_PREREQS)
 	$(MAKE) --no-print-directory SANITIZE=address,undefined tests
 	KEEL_BUILD=$(abspath $(B)) $(PROVE) -j2 tests/lint/check-format.sh $(UNIT_BINS) $(INTEGRATION) $(VM_TESTS)
 

@@ -7,7 +7,8 @@
 . "$TEST_SRCDIR/tests/lib/monitor.sh"
 test_require_root
 
-make_bundle "$TEST_TMP/b" '.process.args = ["sh", "-c", "echo hi; sleep 0.5"]'
+# every container waits for /tmp/go in the (shared) rootfs: all 20 run at once
+make_bundle "$TEST_TMP/b" '.process.args = ["sh", "-c", "echo hi; while [ ! -e /tmp/go ]; do sleep 0.1; done"]'
 make_bundle "$TEST_TMP/idle" '.process.args = ["sleep", "1000"]'
 
 count_our_fds() {
@@ -19,6 +20,7 @@ test_expect_success '20 monitors with --rm leave nothing behind' '
   for i in $(seq 20); do mon_start "m$i" b --rm & done; wait &&
   for i in $(seq 20); do grep -q "^started" "m$i.sync"; done &&
   test "$(ls "$RT_ROOT" | wc -l)" = 20 &&
+  touch b/rootfs/tmp/go &&
   for i in $(seq 100); do [ -z "$(ls "$RT_ROOT")" ] && ! ls -d m[0-9]* 2>/dev/null | grep -q . && break; sleep 0.1; done &&
   for i in $(seq 20); do test ! -e "m$i" && grep -qx "exited 0" "m$i.sync"; done &&
   test -z "$(ls "$RT_ROOT")" &&

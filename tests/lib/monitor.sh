@@ -28,7 +28,7 @@ mon_start() {
     sleep 0.05
   done
   if grep -q '^started' "$TEST_TMP/$name.sync"; then
-    echo "$(mon_pid "$name")" >>"$TEST_TMP/.monitors"
+    mon_pid "$name" >>"$TEST_TMP/.monitors" 2>/dev/null || true
     return 0
   fi
   return 1

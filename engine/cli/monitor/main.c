@@ -377,6 +377,26 @@ resolve_paths(struct monitor *m)
   m->log_opts.name = m->name ? m->name : m->id;
 }
 
+/* Nothing of the starter's but stdio and our two fds stays open: a
+ * monitor that kept, say, a pipe its starter's caller reads to EOF would
+ * hang `id=$(keel run -d ...)` for the container's whole life. */
+static void
+close_inherited(struct monitor *m)
+{
+  int keep[2] = { m->sync_fd, m->attach_fd };
+  if (keep[0] > keep[1])
+    keep[0] = m->attach_fd, keep[1] = m->sync_fd;
+  unsigned from = 3;
+  for (int i = 0; i < 2; i++)
+    if (keep[i] >= 3)
+      {
+        if ((unsigned)keep[i] > from)
+          close_range(from, (unsigned)keep[i] - 1, 0);
+        from = (unsigned)keep[i] + 1;
+      }
+  close_range(from, ~0U, 0);
+}
+
 /* Before forking: whatever can fail because of the caller's input fails
  * here, in the process the caller waits for. */
 static void
@@ -494,6 +514,7 @@ main(int argc, char **argv)
     fail(&m, "%s", err.msg);
   /* under the memfd copy the command name would read "memfd:keel-run" */
   prctl(PR_SET_NAME, "keel-monitor");
+  close_inherited(&m);
   prepare(&m);
   daemonize(&m);
   setup_signals(&m);
