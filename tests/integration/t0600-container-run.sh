@@ -193,6 +193,21 @@ test_expect_success 'bad input: one line, exit 125, nothing created' '
   test "$(ctr_count_leftovers)" = "$before"
 '
 
+test_expect_success 'top, stats --no-stream, cp both ways (running and stopped)' '
+  keel run -d $N --name tp -m 64m busybox sh -c "sleep 60 & exec sleep 61" >/dev/null &&
+  keel top tp >out && assert_file_has_content out "^0 *1 *0 *sleep 61$" &&
+  assert_file_has_content out "^0 *2 *1 *sleep 60$" &&
+  keel stats --no-stream tp >out && assert_file_has_content out "tp .*/ 67.1MB .* 2$" &&
+  echo from-host >hf && keel cp hf tp:/tmp/ && keel exec tp cat /tmp/hf >out &&
+  assert_streq "$(cat out)" from-host &&
+  keel cp tp:/etc/passwd pw && assert_file_has_content pw "^root:" &&
+  { keel cp tp:/nonexistent x 2>err; rc=$?; } ; test $rc = 125 &&
+  keel stop -t 0 tp >/dev/null && keel cp hf tp:/while-stopped &&
+  keel start tp >/dev/null && keel exec tp cat /while-stopped >out &&
+  assert_streq "$(cat out)" from-host &&
+  keel rm -f tp >/dev/null
+'
+
 test_expect_success 'container prune removes what is not running' '
   keel run $N --name p1 busybox true && keel run -d $N --name p2 busybox sleep 60 >/dev/null &&
   keel container prune >out && assert_file_has_content out "^[0-9a-f]{64}$" &&

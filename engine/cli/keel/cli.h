@@ -86,6 +86,9 @@ int cmd_exec(int argc, char **argv);
 int cmd_container(int argc, char **argv);
 int cmd_port(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
 int cmd_network(int argc, char **argv);
 /* run.c: relay an attach socket to our stdio; the last exit code or -1 */
 int relay(int sock, bool in, bool tty);

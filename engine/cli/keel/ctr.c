@@ -114,8 +114,8 @@ ctr_find(const char *what, struct ctr *ret, struct keel_error *err)
 
 /* ---- start ---- */
 
-static int
-mount_rootfs(struct ctr *c, struct keel_error *err)
+int
+ctr_mount_rootfs(struct ctr *c, struct keel_error *err)
 {
   struct keel_store *s = NULL;
   struct keel_image *img = NULL;
@@ -299,7 +299,7 @@ prepare(struct ctr *c, struct keel_error *err)
   const char *mode = ctr_str(c->cfg, "HostConfig.NetworkMode");
   bool none = !mode || !strcmp(mode, "none"), host = mode && !strcmp(mode, "host");
   char netns[4096], hn[300];
-  int r = mount_rootfs(c, err);
+  int r = ctr_mount_rootfs(c, err);
   if (r >= 0)
     r = fill_volumes(c, err);
   if (r >= 0)

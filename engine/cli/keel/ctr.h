@@ -37,6 +37,9 @@ int ctr_stop(struct ctr *c, int timeout_s, struct keel_error *err);
 /* Wait until the monitor is gone; its exit code. */
 int ctr_wait(struct ctr *c, int *ret_code);
 
+/* Mount the overlay rootfs (cp into a stopped container). */
+int ctr_mount_rootfs(struct ctr *c, struct keel_error *err);
+
 /* Undo a start once the container is gone: rootfs, network, runtime state. */
 void ctr_cleanup(struct ctr *c);
 

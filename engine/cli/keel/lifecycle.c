@@ -310,6 +310,8 @@ cmd_container(int argc, char **argv)
     { "exec", cmd_exec, NULL },       { "attach", cmd_attach, NULL },
     { "pause", cmd_pause, NULL },     { "unpause", cmd_unpause, NULL },
     { "rename", cmd_rename, NULL },   { "port", cmd_port, NULL },
+    { "top", cmd_top, NULL },         { "stats", cmd_stats, NULL },
+    { "cp", cmd_cp, NULL },
   };
   return cli_dispatch("container", table, ARRAY_SIZE(table), argc, argv);
 }
