@@ -143,7 +143,8 @@ write_etc(struct ctr *c, const char *name, const char *text, struct keel_error *
   keel_ctr_path(cli_root, c->id, "etc", dir, sizeof(dir));
   mkdir(dir, 0755);
   snprintf(path, sizeof(path), "%s/%s", dir, name);
-  int r = keel_write_file_atomic(AT_FDCWD, path, text, strlen(text), 0644);
+  /* regenerated at every start: atomic, but no fsync on the start path */
+  int r = keel_write_file_replace(AT_FDCWD, path, text, strlen(text), 0644);
   return r < 0 ? keel_error_set_errno(err, r, "cannot write '%s'", path) : 0;
 }
 
@@ -320,8 +321,13 @@ prepare(struct ctr *c, struct keel_error *err)
   mkdir(path, 0700);
   keel_ctr_path(cli_root, c->id, "bundle/config.json", path, sizeof(path));
   if (r >= 0)
-    r = keel_json_write_file(path, spec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-                             err);
+    {
+      /* the bundle is rewritten at every start: no fsync needed */
+      const char *text = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PLAIN
+                                                                  | JSON_C_TO_STRING_NOSLASHESCAPE);
+      if ((r = keel_write_file_replace(AT_FDCWD, path, text, strlen(text), 0600)) < 0)
+        keel_error_set_errno(err, r, "cannot write '%s'", path);
+    }
   return r;
 }
 
