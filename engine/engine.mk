@@ -22,3 +22,4 @@ include engine/network/network.mk
 include engine/container/container.mk
 include engine/monitor/monitor.mk
 include engine/cli/keel/keel.mk
+include engine/cli/init/init.mk

@@ -205,6 +205,8 @@ mounts(const char *root, const char *id, json_object *host)
       if (!user_mounted(binds, dst))
         add_mount(m, dst, "bind", src, "rbind,rprivate,nosuid,noexec,nodev,rw");
     }
+  if (get_bool(host, "Init") && get_str(host, "InitPath"))
+    add_mount(m, "/run/keel-init", "bind", get_str(host, "InitPath"), "bind,ro,nosuid,nodev");
   for (size_t i = 0; binds && i < json_object_array_length(binds); i++)
     {
       json_object *b = json_object_array_get_idx(binds, i);
@@ -331,9 +333,15 @@ linux_section(json_object *host, const char *netns_path)
 }
 
 static json_object *
-args_of(json_object *conf)
+args_of(json_object *conf, json_object *host)
 {
   json_object *a = json_object_new_array();
+  if (get_bool(host, "Init"))
+    {
+      /* --init: keel-init, bind-mounted read-only, runs the command */
+      json_object_array_add(a, json_object_new_string("/run/keel-init"));
+      json_object_array_add(a, json_object_new_string("--"));
+    }
   json_object *parts[] = { get(conf, "Entrypoint"), get(conf, "Cmd") };
   for (size_t p = 0; p < 2; p++)
     for (size_t i = 0; parts[p] && i < json_object_array_length(parts[p]); i++)
@@ -373,7 +381,7 @@ process(const char *rootfs, json_object *cfg, json_object **ret, struct keel_err
     json_object_array_add(ag, json_object_new_int64(groups[i]));
   json_object_object_add(user, "additionalGids", ag);
   json_object_object_add(p, "user", user);
-  json_object_object_add(p, "args", args_of(conf));
+  json_object_object_add(p, "args", args_of(conf, host));
   json_object *env = json_object_new_array(), *ienv = get(conf, "Env");
   for (size_t i = 0; ienv && i < json_object_array_length(ienv); i++)
     json_object_array_add(env, json_object_get(json_object_array_get_idx(ienv, i)));

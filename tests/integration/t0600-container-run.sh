@@ -180,7 +180,7 @@ test_expect_success 'bad input: one line, exit 125, nothing created' '
   for args in "--bogus busybox true" "--pull never nosuchimage true" "-m lots busybox true" \
       "--restart sometimes busybox true" "--ulimit nofile=9:1 busybox true" \
       "--network nosuchnet busybox true" "--security-opt seccomp=/nonexistent busybox true" \
-      "-v relative:path:zz busybox true" "--init busybox true" "--name -bad busybox true"; do
+      "-v relative:path:zz busybox true" "--stop-timeout soon busybox true" "--name -bad busybox true"; do
     { keel run $N $args >out 2>err; rc=$?; } ;
     echo "$args -> $rc: $(cat err)" &&
     test $rc = 125 && test $(wc -l <err) = 1 || exit 1
@@ -206,6 +206,16 @@ test_expect_success 'top, stats --no-stream, cp both ways (running and stopped)'
   keel start tp >/dev/null && keel exec tp cat /while-stopped >out &&
   assert_streq "$(cat out)" from-host &&
   keel rm -f tp >/dev/null
+'
+
+test_expect_success '--init: keel-init is PID 1, forwards SIGTERM, returns the status' '
+  keel run --rm $N --init busybox ps -o pid,args >out &&
+  assert_file_has_content out "^ *1 /run/keel-init -- ps" &&
+  { keel run --rm $N --init busybox sh -c "exit 5"; rc=$?; } ; test $rc = 5 &&
+  keel run -d $N --init --name in busybox sleep 60 >/dev/null &&
+  start=$(date +%s) && keel stop -t 20 in >/dev/null && test $(($(date +%s) - start)) -lt 10 &&
+  keel inspect --format "{{.State.ExitCode}}" in >out && assert_streq "$(cat out)" 143 &&
+  keel rm in >/dev/null
 '
 
 test_expect_success 'container prune removes what is not running' '

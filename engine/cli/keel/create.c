@@ -432,8 +432,14 @@ parse_one(int c, json_object *conf, json_object *host, struct create_flags *f,
     case O_ULIMIT:
       return parse_ulimit(host, optarg, err);
     case O_INIT:
-      return keel_error_set(err, -ENOTSUP,
-                            "--init is not supported yet: run a tiny init from the image instead");
+      {
+        const char *init = ctr_helper_path("KEEL_INIT", "keel-init");
+        if (access(init, X_OK) < 0)
+          return keel_error_set_errno(err, errno, "--init: cannot use '%s'", init);
+        json_object_object_add(host, "Init", json_object_new_boolean(true));
+        set_str(host, "InitPath", init);
+        break;
+      }
     case O_RESTART:
       if (parse_restart(optarg, err) < 0)
         return err->code;

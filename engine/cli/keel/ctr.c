@@ -331,12 +331,12 @@ prepare(struct ctr *c, struct keel_error *err)
   return r;
 }
 
-/* keel-monitor: $KEEL_MONITOR, else beside this binary, else on $PATH. */
-static const char *
-monitor_path(void)
+/* A helper program: $ENV, else beside this binary, else on $PATH. */
+const char *
+ctr_helper_path(const char *env_name, const char *name)
 {
   static char path[PATH_MAX];
-  const char *env = getenv("KEEL_MONITOR");
+  const char *env = getenv(env_name);
   if (env && *env)
     return env;
   ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
@@ -344,11 +344,17 @@ monitor_path(void)
     {
       path[n] = '\0';
       char *slash = strrchr(path, '/');
-      strcpy(slash + 1, "keel-monitor");
+      strcpy(slash + 1, name);
       if (access(path, X_OK) == 0)
         return path;
     }
-  return "keel-monitor";
+  return name;
+}
+
+static const char *
+monitor_path(void)
+{
+  return ctr_helper_path("KEEL_MONITOR", "keel-monitor");
 }
 
 static void

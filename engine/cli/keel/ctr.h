@@ -49,6 +49,9 @@ int ctr_remove(struct ctr *c, bool force, bool volumes, struct keel_error *err);
 /* Remove records of --rm containers whose monitor is gone. */
 void ctr_sweep(void);
 
+/* keel-monitor, keel-init: $ENV_NAME, else beside keel, else NAME on $PATH. */
+const char *ctr_helper_path(const char *env_name, const char *name);
+
 /* JSON helpers */
 const char *ctr_str(json_object *o, const char *key);
 json_object *ctr_get(json_object *o, const char *path); /* "Config.Env" */

@@ -57,9 +57,9 @@ test_expect_success 'two containers on a user network resolve each other by name
 test_expect_success '--network none has only lo, --network host sees our interfaces' '
   keel run --rm --network none busybox ip -o link >out &&
   test $(wc -l <out) = 1 && assert_file_has_content out "lo:" &&
-  ip link add kt0610 type veth peer name kt0610p &&
-  keel run --rm --network host busybox ip -o link >out && ip link del kt0610 &&
-  assert_file_has_content out kt0610
+  ip link add kt0615 type veth peer name kt0615p &&
+  keel run --rm --network host busybox ip -o link >out && ip link del kt0615 &&
+  assert_file_has_content out kt0615
 '
 
 test_expect_success 'rm -f of everything leaves no veth, rule, lease, mount or record' '
