@@ -104,7 +104,7 @@ test_expect_success '-d, ps, logs (--tail, -t, --since), stop, rm' '
   keel logs web >out 2>err && assert_streq "$(cat out)" "one
 three" && assert_streq "$(cat err)" two &&
   keel logs --tail 2 web >out 2>/dev/null && assert_not_file_has_content out one &&
-  keel logs -t web 2>/dev/null | grep -qE "^20[0-9-]+T[0-9:.]+Z one$" &&
+  keel logs -t web >tlog 2>/dev/null && grep -qE "^20[0-9-]+T[0-9:.]+Z one$" tlog &&
   keel logs --since 1h web >out 2>/dev/null && assert_file_has_content out one &&
   keel stop -t 1 web >out && assert_streq "$(cat out)" web &&
   keel ps -a --format "{{.Names}} {{.Status}}" >out && assert_file_has_content out "^web Exited \\(137\\)" &&

@@ -30,7 +30,7 @@ test_expect_success '-p 127.0.0.1:PORT:80 is answered through the host loopback'
   wait_port "" 127.0.0.1 18180 &&
   http_get http://127.0.0.1:18180/ >out && assert_streq "$(cat out)" hello &&
   keel port w >out && assert_streq "$(cat out)" "80/tcp -> 127.0.0.1:18180" &&
-  keel inspect --format "{{.NetworkSettings.IPAddress}}" w | grep -q "^10.88.0."
+  keel inspect --format "{{.NetworkSettings.IPAddress}}" w >ip && grep -q "^10.88.0." ip
 '
 
 test_expect_success 'a port already in use: one line, 125, nothing left' '

@@ -27,7 +27,7 @@ test_expect_success "$SEQ sequential run --rm on the bridge leave nothing behind
 
 test_expect_success "$PAR concurrent runs, then rm -f, leave nothing behind" '
   for i in $(seq $PAR); do
-    keel run --rm busybox sh -c "ip -4 addr show eth0 | grep -q inet" >par.$i 2>&1 &
+    keel run --rm busybox sh -c "ip -4 addr show eth0 | grep inet >/dev/null" >par.$i 2>&1 &
   done &&
   fails=0 && for j in $(jobs -p); do wait $j || fails=$((fails + 1)); done &&
   cat par.* && test $fails = 0 &&
