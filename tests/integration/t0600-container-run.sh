@@ -100,7 +100,7 @@ test_expect_success '-d, ps, logs (--tail, -t, --since), stop, rm' '
   test $(wc -c <id) = 65 &&
   keel ps --format "{{.Names}} {{.State}}" >out && assert_file_has_content out "^web running$" &&
   keel ps -q >out && assert_streq "$(cat out)" "$(cut -c1-12 id)" &&
-  for i in $(seq 50); do keel logs web >out 2>&1; grep -q three out && break; sleep 0.1; done &&
+  for i in $(seq 300); do keel logs web >out 2>&1; grep -q three out && break; sleep 0.1; done &&
   keel logs web >out 2>err && assert_streq "$(cat out)" "one
 three" && assert_streq "$(cat err)" two &&
   keel logs --tail 2 web >out 2>/dev/null && assert_not_file_has_content out one &&
@@ -157,7 +157,7 @@ test_expect_success '-i passes stdin; attach sees output; restart policy and hea
   keel inspect --format "{{.RestartCount}}" rs >out && assert_streq "$(cat out)" 2 &&
   keel rm rs >/dev/null &&
   keel run -d $N --name hc --health-cmd "true" --health-interval 1s busybox sleep 60 >/dev/null &&
-  for i in $(seq 50); do
+  for i in $(seq 300); do
     s=$(keel inspect --format "{{.State.Health.Status}}" hc); [ "$s" = healthy ] && break; sleep 0.1
   done && test "$s" = healthy &&
   keel rm -f hc >/dev/null
@@ -166,7 +166,7 @@ test_expect_success '-i passes stdin; attach sees output; restart policy and hea
 test_expect_success 'the truth survives a killed CLI; a killed monitor is reported, rm -f cleans' '
   before=$(ctr_count_leftovers) &&
   { keel run $N --name bg busybox sleep 60 & } && pid=$! &&
-  for i in $(seq 50); do s=$(keel inspect --format "{{.State.Status}}" bg 2>/dev/null) && [ "$s" = running ] && break; sleep 0.1; done &&
+  for i in $(seq 300); do s=$(keel inspect --format "{{.State.Status}}" bg 2>/dev/null) && [ "$s" = running ] && break; sleep 0.1; done &&
   kill -9 $pid && wait $pid 2>/dev/null; sleep 0.2;
   keel ps --format "{{.Names}} {{.State}}" >out && assert_file_has_content out "^bg running$" &&
   kill -9 $(keel inspect --format "{{.State.ConmonPid}}" bg) && sleep 0.2 &&

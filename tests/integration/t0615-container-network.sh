@@ -46,7 +46,7 @@ test_expect_success 'two containers on a user network resolve each other by name
   keel run -d --name alpha --network front busybox sh -c "$(web alpha)" >/dev/null &&
   keel run -d --name beta --network front busybox sh -c "$(web beta)" >/dev/null &&
   keel exec alpha cat /etc/hosts >hosts && assert_file_has_content hosts "beta" &&
-  for i in $(seq 50); do keel exec alpha timeout 5 wget -q -O- http://beta/ >out 2>/dev/null && break; sleep 0.1; done &&
+  for i in $(seq 300); do keel exec alpha timeout 5 wget -q -O- http://beta/ >out 2>/dev/null && break; sleep 0.1; done &&
   assert_streq "$(cat out)" beta &&
   keel exec beta timeout 5 wget -q -O- http://alpha/ >out && assert_streq "$(cat out)" alpha &&
   keel network inspect front | jq -e ".[0].name == \"front\"" &&
