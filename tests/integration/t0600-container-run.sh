@@ -218,6 +218,13 @@ test_expect_success '--init: keel-init is PID 1, forwards SIGTERM, returns the s
   keel rm in >/dev/null
 '
 
+test_expect_success 'a foreground run passes SIGTERM to the container (sig-proxy)' '
+  { "$KEEL" --root "$KEEL_STORE" run --rm $N --name sp busybox sh -c "trap \"exit 42\" TERM; touch /ready; while :; do sleep 0.1; done" & } &&
+  pid=$! &&
+  for i in $(seq 300); do keel exec sp test -f /ready 2>/dev/null && break; sleep 0.1; done &&
+  kill -TERM $pid && { wait $pid; rc=$?; } ; test $rc = 42
+'
+
 test_expect_success 'container prune removes what is not running' '
   keel run $N --name p1 busybox true && keel run -d $N --name p2 busybox sleep 60 >/dev/null &&
   keel container prune >out && assert_file_has_content out "^[0-9a-f]{64}$" &&

@@ -18,8 +18,40 @@
 #include "lib/fs.h"
 #include "lib/json.h"
 #include "monitor/attach.h"
+#include "runtime/container.h"
 
 static struct termios saved_tio;
+/* --sig-proxy (podman's default): signals to a foreground run go to the
+ * container, through the runtime, from the relay loop */
+static volatile sig_atomic_t pending_sig;
+static const char *proxy_id;
+
+static void
+on_signal(int sig)
+{
+  pending_sig = sig;
+}
+
+static void
+proxy_signals(const char *id)
+{
+  static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+  struct sigaction sa = { .sa_handler = on_signal };
+  proxy_id = id;
+  for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+    sigaction(sigs[i], &sa, NULL);
+}
+
+static void
+forward_pending(void)
+{
+  int sig = pending_sig;
+  if (!sig || !proxy_id)
+    return;
+  pending_sig = 0;
+  struct keel_runtime rt = { .root = ctr_runtime_root() };
+  keel_container_kill(&rt, proxy_id, sig, false, NULL);
+}
 static bool raw_mode;
 
 static void
@@ -86,7 +118,9 @@ relay(int sock, bool in, bool tty)
   while (!gone)
     {
       struct pollfd pf[2] = { { sock, POLLIN, 0 }, { 0, POLLIN, 0 } };
-      if (poll(pf, in_open ? 2 : 1, -1) < 0)
+      int pr = poll(pf, in_open ? 2 : 1, -1);
+      forward_pending();
+      if (pr < 0)
         {
           if (errno == EINTR)
             continue;
@@ -160,6 +194,10 @@ cmd_run(int argc, char **argv)
   if (ctr_load(id, &c, &err) < 0)
     return run_fail(&err);
   int sv[2] = { -1, -1 };
+  /* before the start, so no signal slips between it and the relay; with
+   * a terminal, ^C reaches the container as a byte instead */
+  if (!f.detach && !f.tty)
+    proxy_signals(id);
   if (!f.detach && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     keel_error_set_errno(&err, errno, "cannot make a socket pair");
   if (err.code || ctr_start(&c, sv[1], &err) < 0)
