@@ -23,7 +23,8 @@ for p in keel keel-runtime keel-monitor keel-init host; do
     install -m 0755 "$progs/$p" "$root/usr/bin/$p"
     echo "installed $p" >&2
     # Every library it links must come from a package of the variant.
-    missing=$(chroot "$root" ldd "/usr/bin/$p" 2>&1 | awk '/not found/ { print $1 }' | paste -sd' ')
+    # (ldd fails on a static program such as keel-monitor: nothing missing then)
+    missing=$({ chroot "$root" ldd "/usr/bin/$p" 2>&1 || true; } | awk '/not found/ { print $1 }' | paste -sd' ')
     [ -z "$missing" ] ||
       die "$p needs $missing, which no package of $vdir/packages provides"
   fi
