@@ -340,11 +340,54 @@ parse_restart(const char *s, struct keel_error *err)
   return keel_error_set(err, -EINVAL, "invalid restart policy \"%s\"", s);
 }
 
+/* -m, --cpus, --pids-limit, --ulimit, --init: 1 when c was one of them */
+static int
+parse_resource(int c, json_object *host, struct keel_error *err)
+{
+  int64_t v;
+  char *end;
+  switch (c)
+    {
+    case 'm':
+      if ((v = parse_bytes(optarg)) <= 0)
+        return keel_error_set(err, -EINVAL, "invalid memory limit \"%s\"", optarg);
+      json_object_object_add(host, "Memory", json_object_new_int64(v));
+      break;
+    case O_CPUS:
+      {
+        double d = strtod(optarg, &end);
+        if (*end || d <= 0 || d > 1024)
+          return keel_error_set(err, -EINVAL, "invalid --cpus \"%s\"", optarg);
+        json_object_object_add(host, "NanoCpus", json_object_new_int64((int64_t)(d * 1e9)));
+        break;
+      }
+    case O_PIDS_LIMIT:
+      v = strtoll(optarg, &end, 10);
+      if (*end || !*optarg)
+        return keel_error_set(err, -EINVAL, "invalid --pids-limit \"%s\"", optarg);
+      json_object_object_add(host, "PidsLimit", json_object_new_int64(v));
+      break;
+    case O_ULIMIT:
+      return parse_ulimit(host, optarg, err) < 0 ? err->code : 1;
+    case O_INIT:
+      {
+        const char *init = ctr_helper_path("KEEL_INIT", "keel-init");
+        if (access(init, X_OK) < 0)
+          return keel_error_set_errno(err, errno, "--init: cannot use '%s'", init);
+        json_object_object_add(host, "Init", json_object_new_boolean(true));
+        set_str(host, "InitPath", init);
+        break;
+      }
+    default:
+      return 0;
+    }
+  return 1;
+}
+
 static int
 parse_one(int c, json_object *conf, json_object *host, struct create_flags *f,
           struct keel_error *err)
 {
-  int64_t v;
   char *end;
   switch (c)
     {
@@ -410,36 +453,6 @@ parse_one(int c, json_object *conf, json_object *host, struct create_flags *f,
       break;
     case O_SECURITY_OPT:
       return parse_security(host, optarg, err);
-    case 'm':
-      if ((v = parse_bytes(optarg)) <= 0)
-        return keel_error_set(err, -EINVAL, "invalid memory limit \"%s\"", optarg);
-      json_object_object_add(host, "Memory", json_object_new_int64(v));
-      break;
-    case O_CPUS:
-      {
-        double d = strtod(optarg, &end);
-        if (*end || d <= 0 || d > 1024)
-          return keel_error_set(err, -EINVAL, "invalid --cpus \"%s\"", optarg);
-        json_object_object_add(host, "NanoCpus", json_object_new_int64((int64_t)(d * 1e9)));
-        break;
-      }
-    case O_PIDS_LIMIT:
-      v = strtoll(optarg, &end, 10);
-      if (*end || !*optarg)
-        return keel_error_set(err, -EINVAL, "invalid --pids-limit \"%s\"", optarg);
-      json_object_object_add(host, "PidsLimit", json_object_new_int64(v));
-      break;
-    case O_ULIMIT:
-      return parse_ulimit(host, optarg, err);
-    case O_INIT:
-      {
-        const char *init = ctr_helper_path("KEEL_INIT", "keel-init");
-        if (access(init, X_OK) < 0)
-          return keel_error_set_errno(err, errno, "--init: cannot use '%s'", init);
-        json_object_object_add(host, "Init", json_object_new_boolean(true));
-        set_str(host, "InitPath", init);
-        break;
-      }
     case O_RESTART:
       if (parse_restart(optarg, err) < 0)
         return err->code;
@@ -508,7 +521,11 @@ parse_one(int c, json_object *conf, json_object *host, struct create_flags *f,
     case O_SIG_PROXY:
       break;
     default:
-      return keel_error_set(err, -EINVAL, "unknown flag (see keel --help)");
+      {
+        int r = parse_resource(c, host, err);
+        return r != 0 ? (r < 0 ? r : 0)
+                      : keel_error_set(err, -EINVAL, "unknown flag (see keel --help)");
+      }
     }
   return 0;
 }
