@@ -18,7 +18,7 @@ install -m 0755 "$KEEL_SRC/image-build/grub-mkconfig" "$root/usr/sbin/grub-mkcon
 
 # Keel's own programs, when the tree has built them (make programs).
 progs=${KEEL_PROGRAMS_DIR:-$KEEL_BUILD}
-for p in keel keel-runtime keel-monitor host; do
+for p in keel keel-runtime keel-monitor keel-init host; do
   if [ -x "$progs/$p" ]; then
     install -m 0755 "$progs/$p" "$root/usr/bin/$p"
     echo "installed $p" >&2

@@ -24,7 +24,7 @@ COMPOSE_INPUTS := image-build/compose.sh image-build/customize.sh image-build/li
 	$(wildcard image-build/variants/$(VARIANT)/*) \
 	$(shell find image-build/overlays initramfs -type f 2>/dev/null)
 # Keel's programs go into the image's /usr/bin when they are built.
-IMAGE_PROGRAMS := $(filter $(B)/keel $(B)/keel-runtime $(B)/keel-monitor $(B)/host,$(PROGRAMS))
+IMAGE_PROGRAMS := $(filter $(B)/keel $(B)/keel-runtime $(B)/keel-monitor $(B)/keel-init $(B)/host,$(PROGRAMS))
 
 IMAGE_ENV = KEEL_BUILD=$(abspath $(B)) ARCH=$(ARCH)
 

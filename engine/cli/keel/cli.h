@@ -67,5 +67,33 @@ int cmd_push(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_container(int argc, char **argv);
+int cmd_port(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
+int cmd_network(int argc, char **argv);
+/* run.c: relay an attach socket to our stdio; the last exit code or -1 */
+int relay(int sock, bool in, bool tty);
+/* ctr.c */
+struct keel_net_env;
+void ctr_net_env(struct keel_net_env *env);
 
 #endif

@@ -1,0 +1,29 @@
+/* keel create / run: flags → container record. */
+#ifndef KEEL_CLI_CREATE_H
+#define KEEL_CLI_CREATE_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "lib/error.h"
+
+struct create_flags
+{
+  bool detach, interactive, tty, rm;
+  const char *pull;     /* always, missing (default), never, newer */
+  const char *platform; /* OS/ARCH[/VARIANT] */
+  const char *image;
+  char **cmd; /* after the image */
+  int n_cmd;
+};
+
+/* Parse run/create's flags and arguments into the record's Config and
+ * HostConfig (image fields merged later by create_record). */
+int create_parse(const char *verb, int argc, char **argv, struct create_flags *f,
+                 json_object **ret_cfg, struct keel_error *err);
+
+/* Find (or pull, per --pull) the image, merge its config, and make the
+ * record.  The id in ret_id. */
+int create_record(struct create_flags *f, json_object *cfg, char *ret_id, struct keel_error *err);
+
+#endif
