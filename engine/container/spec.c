@@ -11,54 +11,13 @@
 #include "container/container.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
+#include "runtime/spec.h"
 
 /* podman's default_capabilities (containers.conf) */
 static const char *const default_caps[]
     = { "CAP_CHOWN",   "CAP_DAC_OVERRIDE",     "CAP_FOWNER",    "CAP_FSETID",
         "CAP_KILL",    "CAP_NET_BIND_SERVICE", "CAP_SETFCAP",   "CAP_SETGID",
         "CAP_SETPCAP", "CAP_SETUID",           "CAP_SYS_CHROOT" };
-
-static const char *const all_caps[] = { "CAP_CHOWN",
-                                        "CAP_DAC_OVERRIDE",
-                                        "CAP_DAC_READ_SEARCH",
-                                        "CAP_FOWNER",
-                                        "CAP_FSETID",
-                                        "CAP_KILL",
-                                        "CAP_SETGID",
-                                        "CAP_SETUID",
-                                        "CAP_SETPCAP",
-                                        "CAP_LINUX_IMMUTABLE",
-                                        "CAP_NET_BIND_SERVICE",
-                                        "CAP_NET_BROADCAST",
-                                        "CAP_NET_ADMIN",
-                                        "CAP_NET_RAW",
-                                        "CAP_IPC_LOCK",
-                                        "CAP_IPC_OWNER",
-                                        "CAP_SYS_MODULE",
-                                        "CAP_SYS_RAWIO",
-                                        "CAP_SYS_CHROOT",
-                                        "CAP_SYS_PTRACE",
-                                        "CAP_SYS_PACCT",
-                                        "CAP_SYS_ADMIN",
-                                        "CAP_SYS_BOOT",
-                                        "CAP_SYS_NICE",
-                                        "CAP_SYS_RESOURCE",
-                                        "CAP_SYS_TIME",
-                                        "CAP_SYS_TTY_CONFIG",
-                                        "CAP_MKNOD",
-                                        "CAP_LEASE",
-                                        "CAP_AUDIT_WRITE",
-                                        "CAP_AUDIT_CONTROL",
-                                        "CAP_SETFCAP",
-                                        "CAP_MAC_OVERRIDE",
-                                        "CAP_MAC_ADMIN",
-                                        "CAP_SYSLOG",
-                                        "CAP_WAKE_ALARM",
-                                        "CAP_BLOCK_SUSPEND",
-                                        "CAP_AUDIT_READ",
-                                        "CAP_PERFMON",
-                                        "CAP_BPF",
-                                        "CAP_CHECKPOINT_RESTORE" };
 
 /* podman's masked and read-only paths */
 static const char *const masked[]
@@ -125,20 +84,23 @@ capabilities(json_object *host)
   json_object *add = get(host, "CapAdd"), *drop = get(host, "CapDrop");
   json_object *set = json_object_new_array();
   bool priv = get_bool(host, "Privileged");
-  for (size_t i = 0; i < ARRAY_SIZE(all_caps); i++)
+  for (int i = 0; i <= keel_cap_last(); i++)
     {
-      bool want = priv || in_array(add, all_caps[i]);
+      const char *name = keel_cap_name(i);
+      if (keel_cap_from_name(name) != i)
+        continue; /* newer than the names we know */
+      bool want = priv || in_array(add, name);
       for (size_t j = 0; !want && j < ARRAY_SIZE(default_caps); j++)
-        want = !strcmp(default_caps[j], all_caps[i]);
-      if (want && !priv && in_array(drop, all_caps[i]))
+        want = !strcmp(default_caps[j], name);
+      if (want && !priv && in_array(drop, name))
         want = false;
-      /* all_caps is in capability-number order; what we lack ourselves
+      /* the runtime's table is in capability-number order; what we lack ourselves
        * (here: CAP_SYS_RESOURCE) cannot be given, so --privileged means
        * every capability we have, as in podman */
       if (want && prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) != 1)
         want = false;
       if (want)
-        json_object_array_add(set, json_object_new_string(all_caps[i]));
+        json_object_array_add(set, json_object_new_string(name));
     }
   json_object *caps = json_object_new_object();
   json_object_object_add(caps, "bounding", set);
