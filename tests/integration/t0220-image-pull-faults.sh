@@ -80,7 +80,7 @@ test_expect_success 'system check --repair removes what a killed pull left' '
 test_expect_success 'two pulls at once into one store: both succeed, layers fetched once' '
   clean_store &&
   { kp $REGISTRY/layers >o1 2>e1 & p1=$!; } && { kp $REGISTRY/layers >o2 2>e2 & p2=$!; } &&
-  wait $p1 && wait $p2 && test "$(cat o1)" = "$(cat o2)" &&
+  { wait $p1 && wait $p2 || { cat e1 e2; false; }; } && test "$(cat o1)" = "$(cat o2)" &&
   test "$(ls "$KEEL_STORE/layers" | wc -l)" = 3 && keel system check
 '
 
