@@ -47,6 +47,7 @@ struct create_ctx
   pid_t pid;
   bool userns;
   bool cgroup_pending; /* the parent is still moving us into the cgroup */
+  bool self_attach;    /* the init moves itself into the v1 hierarchies */
   bool cgroupns_done;
   char *state_json;          /* the State document hooks read on stdin (from GO) */
   json_object *cgroup_state; /* from GO, for cgroup mounts */
@@ -134,7 +135,7 @@ enter_cgroup_ns(struct create_ctx *c, struct keel_error *err)
   if (c->cgroup_pending)
     {
       int r = keel_sync_expect(c->sync_child, KEEL_SYNC_CGROUP_DONE, NULL, err);
-      if (r < 0)
+      if (r < 0 || (c->self_attach && (r = keel_cgroup_attach_self_v1(c->cgroup_state, err)) < 0))
         return r;
       c->cgroup_pending = false;
     }
@@ -516,7 +517,7 @@ parent_cgroup(struct create_ctx *c, const struct keel_cgroup_opts *cgo, json_obj
     return r;
   bool changed = strcmp(json_object_to_json_string(planned), json_object_to_json_string(real));
   json_object_object_add(st, "cgroup", real);
-  if ((r = keel_cgroup_attach(real, c->pid, err)) < 0
+  if ((r = keel_cgroup_attach(real, c->pid, c->self_attach, err)) < 0
       || (changed && (r = keel_state_write(c->dirfd, st, err)) < 0))
     return r;
   if ((r = keel_sync_send(c->sync_parent, KEEL_SYNC_CGROUP_DONE, 0, NULL)) < 0)
@@ -540,12 +541,26 @@ send_go(struct create_ctx *c, json_object *cg, bool pending, struct keel_error *
   return r < 0 ? init_went_away(c, r, err) : 0;
 }
 
+/* With cgroupfs the init can move itself into the v1 hierarchies, which
+ * costs no RCU grace period (keel_cgroup_attach_self_v1), as long as it
+ * still sees the host's cgroupfs and may write there: no user namespace,
+ * no mount or cgroup namespace joined by path. */
+static bool
+can_attach_self(const struct create_ctx *c)
+{
+  const struct keel_spec *s = c->spec;
+  return !c->rt->systemd_cgroup && !c->userns && !s->ns[KEEL_NS_USER].path
+         && !s->ns[KEEL_NS_MOUNT].path && !s->ns[KEEL_NS_CGROUP].path;
+}
+
 /* Everything between clone and the init's READY, on the runtime's side.
  * With cgroupfs the init starts on its rootfs at once while the cgroup is
- * made and entered here (the first move into a cgroup waits out an RCU
- * grace period); it waits for CGROUP_DONE before its cgroup mounts and its
- * cgroup namespace.  The planned cgroup is in the state before anything
- * exists, so delete --force can clean up after a runtime killed here. */
+ * made here; it waits for CGROUP_DONE before its cgroup mounts and its
+ * cgroup namespace, and then moves itself into the v1 hierarchies when it
+ * can (can_attach_self); a move by pid, done here otherwise and always for
+ * the unified hierarchy, waits out an RCU grace period.  The planned
+ * cgroup is in the state before anything exists, so delete --force can
+ * clean up after a runtime killed here. */
 static int
 parent_setup(struct create_ctx *c, json_object *st, struct keel_error *err)
 {
@@ -769,6 +784,7 @@ keel_container_create(const struct keel_runtime *rt, const struct keel_create_op
       goto fail;
     }
   c.userns = c.spec->ns[KEEL_NS_USER].wanted && !c.spec->ns[KEEL_NS_USER].path;
+  c.self_attach = can_attach_self(&c);
   pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(c.spec) | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid < 0)
     {
