@@ -90,11 +90,17 @@ TEST(digest_sha256)
       keel_digest_valid("md5:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
 }
 
+/* mkdtemp(tmpl), opened. */
+static int
+open_tmpdir(char *tmpl)
+{
+  return mkdtemp(tmpl) ? open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+}
+
 TEST(atomic_write_and_read)
 {
   char dir[] = "/tmp/keel-unit-XXXXXX";
-  ASSERT_TRUE(mkdtemp(dir) != NULL);
-  _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int dfd = open_tmpdir(dir);
   ASSERT_TRUE(dfd >= 0);
   ASSERT_OK(keel_write_file_atomic(dfd, "f", "hello", 5, 0600));
   _cleanup_free_ char *buf = NULL;
@@ -113,8 +119,7 @@ TEST(atomic_write_and_read)
 TEST(replace_existing_file)
 {
   char dir[] = "/tmp/keel-unit-XXXXXX";
-  ASSERT_TRUE(mkdtemp(dir) != NULL);
-  _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int dfd = open_tmpdir(dir);
   ASSERT_TRUE(dfd >= 0);
   ASSERT_OK(keel_write_file_replace(dfd, "s", "first", 5, 0600));
   ASSERT_OK(keel_write_file_replace(dfd, "s", "second!", 7, 0644));
