@@ -598,7 +598,7 @@ can_attach_self(const struct create_ctx *c)
          && !s->ns[KEEL_NS_MOUNT].path && !s->ns[KEEL_NS_CGROUP].path;
 }
 
-/* After READY is sent: answer the init's hook requests until READY. */
+/* After GO: answer the init's hook requests until it is READY. */
 static int
 wait_ready(struct create_ctx *c, struct keel_error *err)
 {
