@@ -148,7 +148,7 @@ new_record(struct keel_store *s, const struct keel_working_create_opts *o, json_
       return keel_ctr_new(keel_store_root(s), rec, id, err);
     }
   char base[160], name[180];
-  default_name(o->image, base, sizeof(base));
+  default_name(o->ref ? o->ref : o->image, base, sizeof(base));
   for (int i = 1; i < 1000; i++)
     {
       if (i == 1)
@@ -187,7 +187,7 @@ keel_working_create(struct keel_store *s, const struct keel_working_create_opts 
   _cleanup_json_ json_object *rec = json_object_new_object();
   json_object_object_add(rec, "Kind", json_object_new_string(KEEL_WORKING_KIND));
   json_object_object_add(rec, "Image", json_object_new_string(img ? img->id : ""));
-  json_object_object_add(rec, "ImageName", json_object_new_string(o->image));
+  json_object_object_add(rec, "ImageName", json_object_new_string(o->ref ? o->ref : o->image));
   json_object_object_add(rec, "Created", json_object_new_string(now));
   json_object *host = json_object_new_object();
   json_object_object_add(host, "NetworkMode", json_object_new_string("none"));
