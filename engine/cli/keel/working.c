@@ -232,8 +232,14 @@ cmd_run_in(int argc, char **argv)
   struct keel_store *s = NULL;
   struct keel_working *w = NULL;
   int status = 0;
-  if (open_working(argv[first], &s, &w, &err) < 0 || keel_working_run(w, &f.o, &status, &err) < 0)
+  if (open_working(argv[first], &s, &w, &err) < 0)
     return fail_free(&err, w, s);
+  if (keel_working_run(w, &f.o, &status, &err) < 0)
+    {
+      keel_working_free(w);
+      keel_store_free(s);
+      return cli_exec_fail(&err);
+    }
   keel_working_free(w);
   keel_store_free(s);
   return status;
