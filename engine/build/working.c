@@ -248,7 +248,8 @@ keel_working_list(struct keel_store *s, char ***ret_ids, size_t *ret_n, struct k
       else
         free(TAKE_PTR(ids[i]));
     }
-  ids[k] = NULL;
+  if (ids)
+    ids[k] = NULL;
   *ret_ids = TAKE_PTR(ids);
   *ret_n = k;
   return 0;

@@ -146,7 +146,7 @@ test_expect_success 'rm removes a working container, mounted or not' '
 '
 
 test_expect_success 'rm -a removes the rest; nothing mounted is left' '
-  { ulimit -c unlimited; keel rm -a -f >/dev/null || { cp core* /tmp/keel-core-t0800 2>/dev/null; false; }; } &&
+  keel rm -a -f >/dev/null &&
   keel containers -q >out && test ! -s out &&
   test "$(grep -c "$KEEL_STORE" /proc/self/mountinfo || true)" = 0
 '
