@@ -3,8 +3,10 @@
 # commit) and through keel's verbs: the committed images hold the same
 # files with the same owners, modes and types, and the same config
 # fields, modulo timestamps, buildah's own version label, and the empty
-# mount-point files buildah's run leaves behind (/etc/hosts,
-# /etc/hostname, /etc/resolv.conf: keel removes the ones it created).
+# mount points buildah's run leaves behind (/etc/hosts, /etc/hostname,
+# /etc/resolv.conf, /run: keel removes the ones it created), and the
+# spelling of a port given without a protocol (buildah config --port 8080
+# records "8080", keel records "8080/tcp" as docker build's EXPOSE does).
 # buildah runs with --isolation chroot and a private vfs store.
 . "$(dirname "$0")/../lib/test-lib.sh"
 test_require_root
@@ -34,7 +36,7 @@ steps() {
 # Every entry of a rootfs: path, owner, mode, type (and link target).
 listing() {
   (cd "$1" && find . -mindepth 1 -printf "%p %U:%G %m %y %l\n") |
-    grep -vE "^\./etc/(hosts|hostname|resolv\.conf) " | LC_ALL=C sort
+    grep -vE "^\./(etc/hosts|etc/hostname|etc/resolv\.conf|run) " | LC_ALL=C sort
 }
 
 test_expect_success 'setup: busybox in both stores, a small build context' '
@@ -62,7 +64,8 @@ test_expect_success 'the same files, owners, modes and types' '
 
 test_expect_success 'the same config fields' '
   bh inspect --type image localhost/cmp-bh:latest |
-    jq -S ".OCIv1.config | del(.Labels[\"io.buildah.version\"])" >bh.cfg &&
+    jq -S ".OCIv1.config | del(.Labels[\"io.buildah.version\"])
+      | .ExposedPorts |= with_entries(if (.key | contains(\"/\")) then . else .key += \"/tcp\" end)" >bh.cfg &&
   keel image inspect localhost/cmp-keel:latest | jq -S ".[0].Config" >keel.cfg &&
   diff -u bh.cfg keel.cfg &&
   assert_file_has_content keel.cfg "\"StopSignal\": \"SIGTERM\""

@@ -99,7 +99,9 @@ commit_parse(int argc, char **argv, struct commit_flags *f, struct keel_error *e
             return keel_error_set(err, -EINVAL, "--compression-format: want gzip or zstd");
         }
       else if (c == '?' || c == ':')
-        return keel_error_set(err, -EINVAL, "bad option");
+        return keel_error_set(err, -EINVAL,
+                              "usage: keel commit [-c CHANGE] [-m MSG] [-a AUTHOR] "
+                              "[--pause=false] [-q] [--rm] CONTAINER [IMAGE]");
     }
   if (optind >= argc || optind + 2 < argc)
     return keel_error_set(err, -EINVAL, "requires a container and at most one image name");
@@ -196,11 +198,7 @@ cmd_commit(int argc, char **argv)
   struct commit_flags f = { .o = KEEL_COMMIT_OPTS_INIT, .pause = true };
   struct keel_error err = KEEL_ERROR_INIT;
   if (commit_parse(argc, argv, &f, &err) < 0)
-    {
-      cli_usage("commit", "%s", err.msg);
-      return cli_usage("commit", "usage: keel commit [-c CHANGE] [-m MSG] [-a AUTHOR] "
-                                 "[--pause=false] [-q] [--rm] CONTAINER [IMAGE]");
-    }
+    return cli_usage("commit", "%s", err.msg);
   struct keel_store *s = NULL;
   struct keel_working *w = NULL;
   char id[KEEL_DIGEST_MAX];

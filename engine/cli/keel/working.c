@@ -198,7 +198,11 @@ run_in_parse(int argc, char **argv, struct run_in_flags *f, struct keel_error *e
           f->o.n_mounts++;
         }
       else if (c == 'm' || (c != 'e' && c != 'N'))
-        return err->code ? err->code : keel_error_set(err, -EINVAL, "bad option");
+        return err->code ? err->code
+                         : keel_error_set(err, -EINVAL,
+                                          "usage: keel run-in [-e K=V] [-w DIR] [-u USER] "
+                                          "[--network none|host|bridge] [--mount M] NAME [--] "
+                                          "COMMAND...");
     }
   int first = optind;
   /* NAME -- CMD...: the "--" goes */
@@ -219,11 +223,7 @@ cmd_run_in(int argc, char **argv)
   struct keel_error err = KEEL_ERROR_INIT;
   int first = run_in_parse(argc, argv, &f, &err);
   if (first < 0)
-    {
-      cli_usage("run-in", "%s", err.msg);
-      return cli_usage("run-in", "usage: keel run-in [-e K=V] [-w DIR] [-u USER] [--network "
-                                 "none|host|bridge] [--mount ...] NAME [--] COMMAND...");
-    }
+    return cli_usage("run-in", "%s", err.msg);
   f.o.env = f.env;
   f.o.mounts = f.mounts;
   f.o.stdin_inherit = true;
