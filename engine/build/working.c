@@ -100,6 +100,24 @@ keel_working_free(struct keel_working *w)
   free(w);
 }
 
+/* A handle over a record (taken). */
+static int
+handle(struct keel_store *s, const char *id, json_object *rec, struct keel_working **ret,
+       struct keel_error *err)
+{
+  struct keel_working *w = calloc(1, sizeof(*w));
+  if (!w)
+    {
+      json_object_put(rec);
+      return keel_error_set(err, -ENOMEM, "out of memory");
+    }
+  w->store = s;
+  snprintf(w->id, sizeof(w->id), "%s", id);
+  w->rec = rec;
+  *ret = w;
+  return 0;
+}
+
 /* The image's config document, or a fresh one for scratch. */
 static int
 base_config(struct keel_store *s, const struct keel_image *img, const char *platform,
@@ -198,14 +216,7 @@ keel_working_create(struct keel_store *s, const struct keel_working_create_opts 
   char id[KEEL_CTR_ID_LEN + 1];
   if ((r = new_record(s, o, rec, id, err)) < 0)
     return r;
-  struct keel_working *w = calloc(1, sizeof(*w));
-  if (!w)
-    return keel_error_set(err, -ENOMEM, "out of memory");
-  w->store = s;
-  memcpy(w->id, id, sizeof(w->id));
-  w->rec = TAKE_PTR(rec);
-  *ret = w;
-  return 0;
+  return handle(s, id, TAKE_PTR(rec), ret, err);
 }
 
 int
@@ -220,14 +231,7 @@ keel_working_open(struct keel_store *s, const char *what, struct keel_working **
   const char *kind = working_str(rec, "Kind");
   if (!kind || strcmp(kind, KEEL_WORKING_KIND))
     return keel_error_set(err, -EMEDIUMTYPE, "'%s' is a container, not a working container", what);
-  struct keel_working *w = calloc(1, sizeof(*w));
-  if (!w)
-    return keel_error_set(err, -ENOMEM, "out of memory");
-  w->store = s;
-  memcpy(w->id, id, sizeof(w->id));
-  w->rec = TAKE_PTR(rec);
-  *ret = w;
-  return 0;
+  return handle(s, id, TAKE_PTR(rec), ret, err);
 }
 
 int
