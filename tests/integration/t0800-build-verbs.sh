@@ -138,6 +138,19 @@ b
 in-tar"
 '
 
+test_expect_success 'from scratch: an empty rootfs, the platform asked for, a runnable image' '
+  assert_streq "$(keel from --name sc --platform linux/arm64 scratch)" sc &&
+  root=$(keel mount sc) && test -z "$(ls -A $root)" &&
+  keel from --name sc2 scratch >/dev/null &&
+  keel copy --from busybox sc2 /bin/busybox /busybox &&
+  keel config --entrypoint "[\"/busybox\"]" --cmd "[\"echo\",\"from scratch\"]" sc2 &&
+  keel commit -q sc scratch-arm >/dev/null && keel commit -q sc2 scratch-bb >/dev/null &&
+  keel image inspect scratch-arm | jq -r ".[0].Architecture" >arch && assert_streq "$(cat arch)" arm64 &&
+  keel run --rm --network none scratch-bb >out && assert_streq "$(cat out)" "from scratch" &&
+  keel image inspect scratch-bb | jq ".[0].RootFS.Layers | length" >n && assert_streq "$(cat n)" 1 &&
+  keel rm sc sc2 >/dev/null
+'
+
 test_expect_success 'rm removes a working container, mounted or not' '
   root=$(keel mount other) &&
   keel rm other wc >/dev/null && ! mountpoint -q $root &&

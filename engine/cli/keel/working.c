@@ -228,6 +228,8 @@ cmd_run_in(int argc, char **argv)
   f.o.mounts = f.mounts;
   f.o.stdin_inherit = true;
   f.o.runtime_root = ctr_runtime_root();
+  f.o.network_conf = getenv("KEEL_NETWORK_CONF");
+  f.o.host_resolv = getenv("KEEL_HOST_RESOLV");
   f.o.argv = argv + first + 1;
   struct keel_store *s = NULL;
   struct keel_working *w = NULL;
