@@ -309,7 +309,9 @@ write_etc(const char *root, const char *id, const char *name, const char *text,
   return r < 0 ? keel_error_set_errno(err, r, "cannot write '%s'", path) : 0;
 }
 
-/* hosts, hostname and resolv.conf for none and host networking. */
+/* hostname, and hosts and resolv.conf for none and host networking (on
+ * the bridge, engine/network writes those two and the spec points at
+ * them). */
 static int
 own_etc(struct keel_working *w, json_object *rec, bool host_net, struct keel_error *err)
 {
@@ -509,8 +511,9 @@ keel_working_run(struct keel_working *w, const struct keel_working_run_opts *o, 
   note_targets(rootfd, rec, &t);
   char netns[4096], bundle[4096];
   bool bridge = o->network == KEEL_WORKING_NET_BRIDGE;
-  r = bridge ? bridge_up(w, o, rec, netns, sizeof(netns), err)
-             : own_etc(w, rec, o->network == KEEL_WORKING_NET_HOST, err);
+  r = own_etc(w, rec, o->network == KEEL_WORKING_NET_HOST, err);
+  if (r >= 0 && bridge)
+    r = bridge_up(w, o, rec, netns, sizeof(netns), err);
   if (r >= 0)
     r = write_bundle(w, rec, bridge ? netns : NULL, bundle, sizeof(bundle), err);
   if (r >= 0)

@@ -77,6 +77,18 @@ test_expect_success 'copy: files, directory contents, destination rules, owners 
   assert_streq "$(readlink $root/app/link)" a && test ! -e $root/app/src
 '
 
+test_expect_success 'copy: a directory source leaves the destination directory as buildah does' '
+  mkdir -p d700/x && chmod 700 d700 && chown 5:5 d700 &&
+  keel copy wc d700 /app7/ && keel copy wc d700 /tmp/ && keel copy --chown 9:9 wc d700 /app9 &&
+  root=$(keel mount wc) &&
+  stat -c "%n %a %u:%g" $root/app7 $root/app7/x $root/tmp $root/app9 $root/app9/x >out &&
+  assert_streq "$(cat out)" "$root/app7 755 0:0
+$root/app7/x 755 0:0
+$root/tmp 1777 0:0
+$root/app9 755 9:9
+$root/app9/x 755 9:9"
+'
+
 test_expect_success 'copy: --chown by name from the container /etc/passwd, relative to WorkingDir' '
   keel config --workingdir /wd wc &&
   keel copy --chown nobody wc src/a rel &&
