@@ -24,7 +24,8 @@ test_expect_success 'from prints a buildah-style name; --name; names stay unique
   assert_file_has_content out "docker.io/library/busybox:latest +wc$"
 '
 
-test_expect_success 'working containers stay out of ps, show with ps -a --external' '
+test_expect_success 'working containers stay out of ps and container prune; ps -a --external' '
+  keel container prune >/dev/null && keel containers -q >ids && test "$(wc -l <ids)" = 3 &&
   keel ps -a >out && assert_not_file_has_content out working-container &&
   keel ps -a --external >out && assert_file_has_content out "Storage .*busybox-working-container"
 '
