@@ -311,8 +311,11 @@ copier_dir(struct copier *c, int sdir, const struct stat *st, const char *rel, c
   if (pfd < 0)
     return pfd;
   _cleanup_close_ int self = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (self >= 0)
-    copy_xattrs(sdir, self);
+  /* a symlink to a directory in the image was merged into: its target
+   * keeps its own metadata */
+  if (self < 0)
+    return 0;
+  copy_xattrs(sdir, self);
   return copier_finish(c, pfd, name, self, st, abs, err);
 }
 

@@ -110,11 +110,9 @@ parse_network(const char *s, enum keel_working_network *ret)
 
 /* --mount type=bind|cache|tmpfs,source=S|id=ID,target=T[,ro] */
 static int
-parse_mount(const char *spec, struct keel_working_mount *m, struct keel_error *err)
+parse_mount(const char *spec, char *copy, struct keel_working_mount *m, struct keel_error *err)
 {
-  _cleanup_free_ char *copy = strdup(spec);
-  if (!copy)
-    return keel_error_set(err, -ENOMEM, "out of memory");
+  /* the fields point into copy (the caller's) */
   memset(m, 0, sizeof(*m));
   m->type = KEEL_WORKING_MOUNT_BIND;
   for (char *save, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
@@ -133,9 +131,9 @@ parse_mount(const char *spec, struct keel_working_mount *m, struct keel_error *e
             return keel_error_set(err, -EINVAL, "--mount: unknown type '%s'", v);
         }
       else if (!strcmp(t, "source") || !strcmp(t, "src") || !strcmp(t, "id"))
-        m->source = strdup(v);
+        m->source = v;
       else if (!strcmp(t, "target") || !strcmp(t, "dst") || !strcmp(t, "destination"))
-        m->target = strdup(v);
+        m->target = v;
       else if (!strcmp(t, "ro") || !strcmp(t, "readonly"))
         m->readonly = true;
       else
@@ -152,6 +150,7 @@ struct run_in_flags
   char *env[64];
   size_t n_env;
   struct keel_working_mount mounts[16];
+  char *specs[16]; /* --mount values the mounts point into */
 };
 
 static int
@@ -180,7 +179,8 @@ run_in_parse(int argc, char **argv, struct run_in_flags *f, struct keel_error *e
       else if (c == 'N' && parse_network(optarg, &f->o.network) < 0)
         return keel_error_set(err, -EINVAL, "--network: want none, host or bridge, not '%s'",
                               optarg);
-      else if (c == 'm' && parse_mount(optarg, m, err) >= 0)
+      else if (c == 'm' && (f->specs[f->o.n_mounts] = strdup(optarg))
+               && parse_mount(optarg, f->specs[f->o.n_mounts], m, err) >= 0)
         f->o.n_mounts++;
       else if (c == 'v')
         {
@@ -223,7 +223,11 @@ cmd_run_in(int argc, char **argv)
   struct keel_error err = KEEL_ERROR_INIT;
   int first = run_in_parse(argc, argv, &f, &err);
   if (first < 0)
-    return cli_usage("run-in", "%s", err.msg);
+    {
+      for (size_t i = 0; i < ARRAY_SIZE(f.specs); i++)
+        free(f.specs[i]);
+      return cli_usage("run-in", "%s", err.msg);
+    }
   f.o.env = f.env;
   f.o.mounts = f.mounts;
   f.o.stdin_inherit = true;
@@ -234,16 +238,15 @@ cmd_run_in(int argc, char **argv)
   struct keel_store *s = NULL;
   struct keel_working *w = NULL;
   int status = 0;
-  if (open_working(argv[first], &s, &w, &err) < 0)
-    return fail_free(&err, w, s);
-  if (keel_working_run(w, &f.o, &status, &err) < 0)
-    {
-      keel_working_free(w);
-      keel_store_free(s);
-      return cli_exec_fail(&err);
-    }
+  int r = open_working(argv[first], &s, &w, &err);
+  if (r >= 0)
+    r = keel_working_run(w, &f.o, &status, &err);
+  for (size_t i = 0; i < ARRAY_SIZE(f.specs); i++)
+    free(f.specs[i]);
   keel_working_free(w);
   keel_store_free(s);
+  if (r < 0)
+    return cli_exec_fail(&err); /* 125, or podman's 126/127 for the command */
   return status;
 }
 
