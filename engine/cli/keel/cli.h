@@ -62,6 +62,7 @@ int cmd_image_prune(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_system(int argc, char **argv);
+int cmd_check_kernel(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_save(int argc, char **argv);

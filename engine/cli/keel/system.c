@@ -1,4 +1,4 @@
-/* keel system check|df, keel image prune */
+/* keel system check|df (check-kernel is in kernel.c), keel image prune */
 #include <stdio.h>
 #include <string.h>
 
@@ -66,6 +66,7 @@ cmd_system(int argc, char **argv)
   static const struct cli_command sub[] = {
     { "check", cmd_check, "system check [--repair]" },
     { "df", cmd_df, "system df" },
+    { "check-kernel", cmd_check_kernel, "system check-kernel [--config FILE] [--quiet]" },
   };
   return cli_dispatch("system", sub, ARRAY_SIZE(sub), argc, argv);
 }
