@@ -463,24 +463,30 @@ cmd_config(int argc, char **argv)
   return 0;
 }
 
-int
-cmd_mount(int argc, char **argv)
+/* mount / umount: each NAME in turn, one line each. */
+static int
+each_working(const char *verb, int argc, char **argv, bool mount)
 {
   if (argc < 2 || argv[1][0] == '-')
-    return cli_usage("mount", "usage: keel mount NAME...");
+    return cli_usage(verb, "usage: keel %s NAME...", verb);
   int rc = 0;
   for (int i = 1; i < argc; i++)
     {
       struct keel_error err = KEEL_ERROR_INIT;
       struct keel_store *s = NULL;
       struct keel_working *w = NULL;
-      const char *path;
-      if (open_working(argv[i], &s, &w, &err) < 0 || keel_working_mount(w, &path, &err) < 0)
+      const char *path = NULL;
+      int r = open_working(argv[i], &s, &w, &err);
+      if (r >= 0)
+        r = mount ? keel_working_mount(w, &path, &err) : keel_working_umount(w, &err);
+      if (r < 0)
         {
           rc = fail_free(&err, w, s);
           continue;
         }
-      if (argc > 2)
+      if (!mount)
+        printf("%s\n", keel_working_id(w));
+      else if (argc > 2)
         printf("%s %s\n", argv[i], path);
       else
         printf("%s\n", path);
@@ -491,26 +497,15 @@ cmd_mount(int argc, char **argv)
 }
 
 int
+cmd_mount(int argc, char **argv)
+{
+  return each_working("mount", argc, argv, true);
+}
+
+int
 cmd_umount(int argc, char **argv)
 {
-  if (argc < 2 || argv[1][0] == '-')
-    return cli_usage("umount", "usage: keel umount NAME...");
-  int rc = 0;
-  for (int i = 1; i < argc; i++)
-    {
-      struct keel_error err = KEEL_ERROR_INIT;
-      struct keel_store *s = NULL;
-      struct keel_working *w = NULL;
-      if (open_working(argv[i], &s, &w, &err) < 0 || keel_working_umount(w, &err) < 0)
-        {
-          rc = fail_free(&err, w, s);
-          continue;
-        }
-      printf("%s\n", keel_working_id(w));
-      keel_working_free(w);
-      keel_store_free(s);
-    }
-  return rc;
+  return each_working("umount", argc, argv, false);
 }
 
 /* keel containers: buildah's listing of working containers. */
