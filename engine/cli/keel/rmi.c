@@ -1,6 +1,7 @@
 /* keel tag, keel rmi */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/keel/cli.h"
@@ -31,26 +32,44 @@ cmd_tag(int argc, char **argv)
   return r < 0 ? cli_fail(&err) : 0;
 }
 
+char **
+cli_images_in_use(char ***ret_ctrs)
+{
+  _cleanup_strv_ char **ids = NULL;
+  size_t n = 0, k = 0;
+  keel_ctr_list(cli_root, &ids, &n, NULL);
+  char **imgs = calloc(n + 1, sizeof(*imgs)), **ctrs = calloc(n + 1, sizeof(*ctrs));
+  for (size_t i = 0; imgs && ctrs && i < n; i++)
+    {
+      _cleanup_json_ json_object *cfg = NULL;
+      json_object *v;
+      if (keel_ctr_load(cli_root, ids[i], &cfg, NULL) == 0
+          && json_object_object_get_ex(cfg, "Image", &v) && *json_object_get_string(v))
+        {
+          imgs[k] = strdup(json_object_get_string(v));
+          ctrs[k++] = strdup(ids[i]);
+        }
+    }
+  if (ret_ctrs)
+    *ret_ctrs = ctrs;
+  else
+    keel_strv_free(ctrs);
+  return imgs;
+}
+
 /* A container (ordinary or working) whose rootfs stands on image id:
  * removing the image would take its layers away (podman refuses too). */
 static int
 used_by(const char *id, char ret[KEEL_CTR_ID_LEN + 1])
 {
-  _cleanup_strv_ char **ids = NULL;
-  size_t n = 0;
-  if (keel_ctr_list(cli_root, &ids, &n, NULL) < 0)
-    return 0;
-  for (size_t i = 0; i < n; i++)
-    {
-      _cleanup_json_ json_object *cfg = NULL;
-      json_object *v;
-      if (keel_ctr_load(cli_root, ids[i], &cfg, NULL) == 0
-          && json_object_object_get_ex(cfg, "Image", &v) && !strcmp(json_object_get_string(v), id))
-        {
-          snprintf(ret, KEEL_CTR_ID_LEN + 1, "%s", ids[i]);
-          return 1;
-        }
-    }
+  _cleanup_strv_ char **ctrs = NULL;
+  _cleanup_strv_ char **imgs = cli_images_in_use(&ctrs);
+  for (size_t i = 0; imgs && ctrs && imgs[i]; i++)
+    if (!strcmp(imgs[i], id))
+      {
+        snprintf(ret, KEEL_CTR_ID_LEN + 1, "%s", ctrs[i]);
+        return 1;
+      }
   return 0;
 }
 
