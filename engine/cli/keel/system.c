@@ -90,8 +90,10 @@ cmd_image_prune(int argc, char **argv)
   struct keel_store *s = NULL;
   struct keel_gc_stats st;
   int r = cli_open_store(&s, &err);
+  /* what containers stand on stays, as in podman */
+  _cleanup_strv_ char **keep = r == 0 ? cli_images_in_use(NULL) : NULL;
   if (r == 0)
-    r = keel_store_prune(s, all, &st, &err);
+    r = keel_store_prune_keep(s, all, (const char *const *)keep, &st, &err);
   keel_store_free(s);
   if (r < 0)
     return cli_fail(&err);
