@@ -61,8 +61,9 @@ test_expect_success 'podman stop ends it (SIGKILL after the timeout: sleep as pi
 '
 
 test_expect_success 'podman kill delivers the signal; rm removes the container' '
-  id=$(pm run -d localhost/busybox:test sh -c "trap \"exit 42\" USR1; while :; do sleep 0.1; done") &&
-  sleep 0.5 &&
+  id=$(pm run -d localhost/busybox:test sh -c "trap \"exit 42\" USR1; echo trapped; while :; do sleep 0.1; done") &&
+  for _ in $(seq 600); do pm logs "$id" 2>/dev/null | grep -q trapped && break; sleep 0.1; done &&
+  pm logs "$id" | grep -q trapped &&
   pm kill --signal USR1 "$id" &&
   pm wait "$id" >code && test "$(cat code)" = 42 &&
   pm rm "$id" &&
