@@ -134,10 +134,20 @@ emit_exists(struct pull *p, size_t i)
   p->opts->progress(p->opts->progress_userdata, &ev);
 }
 
+static void
+release_claims(int *claims, size_t *nc)
+{
+  for (size_t k = 0; k < *nc; k++)
+    close(claims[k]);
+  *nc = 0;
+}
+
 /* Fetch the missing layers.  Each is claimed with a per-layer flock so
  * that two pulls of one image download it once: what another process
  * holds is waited for after our own batch, then taken over if that
- * process died without committing it. */
+ * process died without committing it.  A pull never waits for a claim
+ * while it holds one: two pulls that each claimed a layer the other
+ * wants would otherwise wait for each other forever. */
 static int
 fetch_missing(struct pull *p, struct keel_error *err)
 {
@@ -172,6 +182,7 @@ fetch_missing(struct pull *p, struct keel_error *err)
   struct keel_fetch_ctx ctx = { p->store, p->registry, p->ref.path, (unsigned)n, p->opts };
   if (r >= 0)
     r = keel_fetch_layers(&ctx, todo, nt, err);
+  release_claims(claims, &nc);
   for (size_t k = 0; k < nd && r >= 0; k++)
     {
       size_t i = deferred[k];
@@ -181,15 +192,14 @@ fetch_missing(struct pull *p, struct keel_error *err)
         break;
       claims[nc++] = fd;
       if (keel_store_layer_exists(p->store, p->chain[i]))
+        emit_exists(p, i);
+      else
         {
-          emit_exists(p, i);
-          continue;
+          fill_layer(p, i, &todo[0]);
+          r = keel_fetch_layers(&ctx, todo, 1, err);
         }
-      fill_layer(p, i, &todo[0]);
-      r = keel_fetch_layers(&ctx, todo, 1, err);
+      release_claims(claims, &nc);
     }
-  for (size_t k = 0; k < nc; k++)
-    close(claims[k]);
   return r < 0 ? r : 0;
 }
 
