@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "registry/config.h"
 #include "registry/reference.h"
 
 /* Everything one pull holds. */
@@ -15,8 +16,10 @@ struct pull
 {
   struct keel_store *store;
   const struct keel_pull_opts *opts;
-  struct keel_reference ref;
-  char ref_text[600];
+  struct keel_reference ref; /* the name asked for: what the store records */
+  struct keel_reference src; /* where it comes from: a mirror or the location */
+  char ref_text[600];        /* src, for messages */
+  struct keel_registry_opts registry_opts;
   struct keel_registry *registry;
   struct keel_response top;   /* what the tag or digest resolved to */
   struct keel_response child; /* the platform manifest, when top is an index */
@@ -53,9 +56,9 @@ emit(struct pull *p, enum keel_pull_event_kind kind, const char *digest)
 static int
 resolve(struct pull *p, struct keel_error *err)
 {
-  const char *repo = p->ref.path;
+  const char *repo = p->src.path;
   int r
-      = keel_registry_get_manifest(p->registry, repo, keel_reference_target(&p->ref), &p->top, err);
+      = keel_registry_get_manifest(p->registry, repo, keel_reference_target(&p->src), &p->top, err);
   if (r < 0)
     return r;
   struct keel_manifest m;
@@ -91,7 +94,7 @@ static int
 fetch_config(struct pull *p, struct keel_error *err)
 {
   int r
-      = keel_registry_get_blob(p->registry, p->ref.path, &p->manifest.config, &p->config_body, err);
+      = keel_registry_get_blob(p->registry, p->src.path, &p->manifest.config, &p->config_body, err);
   if (r < 0)
     return keel_error_prefix(err, "%s: config", p->ref_text);
   r = keel_image_config_parse(p->config_body.body, p->config_body.len, p->manifest.n_layers,
@@ -179,7 +182,7 @@ fetch_missing(struct pull *p, struct keel_error *err)
             fill_layer(p, i, &todo[nt++]);
         }
     }
-  struct keel_fetch_ctx ctx = { p->store, p->registry, p->ref.path, (unsigned)n, p->opts };
+  struct keel_fetch_ctx ctx = { p->store, p->registry, p->src.path, (unsigned)n, p->opts };
   if (r >= 0)
     r = keel_fetch_layers(&ctx, todo, nt, err);
   release_claims(claims, &nc);
@@ -248,8 +251,9 @@ commit(struct pull *p, char ret_id[KEEL_DIGEST_MAX], struct keel_error *err)
 static int
 pull_one(struct pull *p, char ret_id[KEEL_DIGEST_MAX], struct keel_error *err)
 {
-  keel_reference_format(&p->ref, p->ref_text, sizeof(p->ref_text));
-  int r = keel_registry_new(p->ref.domain, &p->opts->registry, &p->registry, err);
+  keel_reference_format(&p->src, p->ref_text, sizeof(p->ref_text));
+  emit(p, KEEL_PULL_TRYING, NULL);
+  int r = keel_registry_new(p->src.domain, &p->registry_opts, &p->registry, err);
   if (r < 0 || (r = resolve(p, err)) < 0)
     return r;
   emit(p, KEEL_PULL_RESOLVED, p->top.digest);
@@ -267,6 +271,72 @@ pull_one(struct pull *p, char ret_id[KEEL_DIGEST_MAX], struct keel_error *err)
   return r;
 }
 
+/* Pull one fully qualified reference from source (a mirror or the
+ * location registries.conf gives it). */
+static int
+pull_from(struct keel_store *store, const struct keel_reference *ref,
+          const struct keel_registry_source *source, const struct keel_pull_opts *opts,
+          char ret_id[KEEL_DIGEST_MAX], struct keel_error *err)
+{
+  struct pull p = { .store = store, .opts = opts, .ref = *ref };
+  int r = keel_reference_parse(source->name, &p.src, err);
+  if (r < 0)
+    return keel_error_prefix(err, "registries.conf");
+  p.platform = opts->platform;
+  if (!p.platform.os[0])
+    keel_platform_host(&p.platform);
+  p.registry_opts = opts->registry;
+  p.registry_opts.insecure = opts->registry.insecure || source->insecure;
+  p.registry_opts.no_connect_retry = source->mirror;
+  r = pull_one(&p, ret_id, err);
+  pull_free(&p);
+  return r;
+}
+
+/* Append "; NAME: reason" of a failed mirror to the list shown when every
+ * source failed. */
+static void
+note_failure(char *buf, size_t size, const char *name, const struct keel_error *e)
+{
+  size_t n = strlen(buf);
+  if (n < size)
+    snprintf(buf + n, size - n, "%s%s: %s", n ? "; " : "", name, e->msg);
+}
+
+/* registries.conf's view of ref: mirrors in order, then the location; a
+ * blocked prefix is refused.  Mirrors are only for pulls (push goes to the
+ * name as written, as containers/image does). */
+static int
+pull_resolved(struct keel_store *store, const struct keel_reference *ref,
+              const struct keel_pull_opts *opts, char ret_id[KEEL_DIGEST_MAX],
+              struct keel_error *err)
+{
+  char text[600];
+  keel_reference_format(ref, text, sizeof(text));
+  struct keel_registry_resolution res = { 0 };
+  int r = keel_registries_conf_resolve(opts->conf, text, &res, err);
+  if (r < 0)
+    return r;
+  if (res.blocked)
+    r = keel_error_set(err, -EACCES, "%s: pulling from '%s' is blocked by registries.conf", text,
+                       res.prefix);
+  char mirrors[sizeof(err->msg)] = "";
+  for (size_t i = 0; !res.blocked && i < res.n_sources; i++)
+    {
+      keel_error_clear(err);
+      r = pull_from(store, ref, &res.sources[i], opts, ret_id, err);
+      if (r == 0)
+        break;
+      if (res.sources[i].mirror)
+        note_failure(mirrors, sizeof(mirrors), res.sources[i].name, err);
+    }
+  size_t n = strlen(err->msg);
+  if (r < 0 && mirrors[0] && n < sizeof(err->msg))
+    snprintf(err->msg + n, sizeof(err->msg) - n, " (mirrors failed too: %s)", mirrors);
+  keel_registry_resolution_clear(&res);
+  return r;
+}
+
 int
 keel_pull(struct keel_store *store, const char *text, const struct keel_pull_opts *opts,
           char ret_id[KEEL_DIGEST_MAX], struct keel_error *err)
@@ -280,17 +350,11 @@ keel_pull(struct keel_store *store, const char *text, const struct keel_pull_opt
   struct keel_error first = KEEL_ERROR_INIT;
   for (size_t i = 0; search[i]; i++)
     {
-      struct pull p = { .store = store, .opts = opts };
-      p.platform = opts->platform;
-      if (!p.platform.os[0])
-        keel_platform_host(&p.platform);
-      if (ref.explicit_domain)
-        p.ref = ref;
-      else
-        keel_reference_with_domain(&ref, search[i], &p.ref);
+      struct keel_reference cand = ref;
+      if (!ref.explicit_domain)
+        keel_reference_with_domain(&ref, search[i], &cand);
       keel_error_clear(err);
-      r = pull_one(&p, ret_id, err);
-      pull_free(&p);
+      r = pull_resolved(store, &cand, opts, ret_id, err);
       if (r == 0 || ref.explicit_domain)
         return r;
       if (!first.code)

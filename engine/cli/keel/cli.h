@@ -46,6 +46,9 @@ int cli_normalize_name(const char *what, char *buf, size_t size, struct keel_err
 const struct keel_registries_conf *cli_registries_conf(void);
 /* Registries tried for short names. */
 const char *const *cli_search_registries(void);
+/* Does registries.conf mark the [[registry]] that name ("domain/path", no
+ * rewriting: push and login go where the name says) insecure? */
+bool cli_registry_insecure(const char *name);
 /* "1.5MB", SI units as podman prints them. */
 void cli_human_size(uint64_t bytes, char *buf, size_t size);
 /* "3 days ago" from an RFC 3339 time. */

@@ -76,7 +76,7 @@ plain_line(const struct keel_pull_event *ev)
   char d[20];
   switch (ev->kind)
     {
-    case KEEL_PULL_RESOLVED:
+    case KEEL_PULL_TRYING:
       fprintf(stderr, "Trying to pull %s...\n", ev->ref);
       break;
     case KEEL_PULL_LAYER_DONE:
@@ -105,7 +105,7 @@ on_event(void *userdata, const struct keel_pull_event *ev)
   struct progress *p = userdata;
   if (p->quiet)
     return;
-  if (!p->tty || ev->kind == KEEL_PULL_RESOLVED || ev->kind == KEEL_PULL_COMMITTED)
+  if (!p->tty || ev->kind == KEEL_PULL_TRYING || ev->kind == KEEL_PULL_COMMITTED)
     {
       plain_line(ev);
       if (!p->tty)
@@ -220,11 +220,7 @@ cmd_pull(int argc, char **argv)
   struct keel_error err = KEEL_ERROR_INIT;
   if (apply_flags(&f, &o, &err) < 0)
     return cli_fail(&err);
-  struct keel_reference ref;
-  const struct keel_registries_conf *conf = cli_registries_conf();
-  if (conf && keel_reference_parse(argv[optind], &ref, NULL) == 0 && ref.explicit_domain
-      && keel_registries_conf_insecure(conf, ref.domain))
-    o.registry.insecure = true; /* registries.conf: insecure = true */
+  o.conf = cli_registries_conf();
   struct progress prog = { .tty = isatty(STDERR_FILENO), .quiet = f.quiet };
   o.progress = on_event;
   o.progress_userdata = &prog;

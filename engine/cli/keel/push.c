@@ -157,8 +157,9 @@ cmd_push(int argc, char **argv)
   struct keel_reference ref;
   if (keel_reference_parse(dest, &ref, &err) < 0)
     return cli_fail(&err);
-  const struct keel_registries_conf *conf = cli_registries_conf();
-  o.registry.insecure = !f.tls_verify || (conf && keel_registries_conf_insecure(conf, ref.domain));
+  char name[600];
+  keel_reference_name(&ref, name, sizeof(name));
+  o.registry.insecure = !f.tls_verify || cli_registry_insecure(name);
   o.progress = on_event;
   o.progress_userdata = &f.quiet;
   struct keel_store *s = NULL;
