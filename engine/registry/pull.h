@@ -20,7 +20,7 @@
 
 enum keel_pull_event_kind
 {
-  KEEL_PULL_TRYING,      /* ref: the source about to be asked (a mirror or the location) */
+  KEEL_PULL_TRYING,      /* ref: the source in use; before it is asked when there are several */
   KEEL_PULL_RESOLVED,    /* ref: the reference in use, digest: its manifest */
   KEEL_PULL_LAYER_START, /* index/count, digest, total */
   KEEL_PULL_LAYER_BYTES, /* done of total */
@@ -50,6 +50,8 @@ struct keel_pull_opts
   /* registries.conf: locations, mirrors, insecure and blocked prefixes;
    * NULL: every reference is pulled from where it names. */
   const struct keel_registries_conf *conf;
+  /* An index: pull every platform's image too (named by digest). */
+  bool all_platforms;
   void (*progress)(void *userdata, const struct keel_pull_event *ev);
   void *progress_userdata;
 };

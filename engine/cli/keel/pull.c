@@ -163,17 +163,12 @@ int
 cmd_pull(int argc, char **argv)
 {
   static const struct option opts[] = {
-    { "platform", required_argument, NULL, 'p' },
-    { "arch", required_argument, NULL, 'a' },
-    { "variant", required_argument, NULL, 'V' },
-    { "os", required_argument, NULL, 'o' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "tls-verify", optional_argument, NULL, 't' },
-    { "cert-dir", required_argument, NULL, 'c' },
-    { "creds", required_argument, NULL, 'C' },
-    { "retry", required_argument, NULL, 'R' },
-    { "retry-delay", required_argument, NULL, 'D' },
-    { NULL, 0, NULL, 0 },
+    { "platform", required_argument, NULL, 'p' }, { "arch", required_argument, NULL, 'a' },
+    { "variant", required_argument, NULL, 'V' },  { "os", required_argument, NULL, 'o' },
+    { "quiet", no_argument, NULL, 'q' },          { "tls-verify", optional_argument, NULL, 't' },
+    { "cert-dir", required_argument, NULL, 'c' }, { "creds", required_argument, NULL, 'C' },
+    { "retry", required_argument, NULL, 'R' },    { "retry-delay", required_argument, NULL, 'D' },
+    { "all-platforms", no_argument, NULL, 'A' },  { NULL, 0, NULL, 0 },
   };
   struct keel_pull_opts o = { .registry = KEEL_REGISTRY_OPTS_INIT };
   struct pull_flags f = { .tls_verify = true };
@@ -195,6 +190,9 @@ cmd_pull(int argc, char **argv)
         break;
       case 'q':
         f.quiet = true;
+        break;
+      case 'A':
+        o.all_platforms = true;
         break;
       case 'c':
         o.registry.cert_dir = optarg;

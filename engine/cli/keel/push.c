@@ -142,6 +142,21 @@ parse_push(int argc, char **argv, struct push_flags *f, struct keel_push_opts *o
   return 0;
 }
 
+/* The digest the name given was pulled by (an index for a multi-platform
+ * image), or NULL when the image was given by id. */
+static const char *
+name_digest(const struct keel_image *img, const char *what)
+{
+  char name[600];
+  if (cli_normalize_name(what, name, sizeof(name), NULL) < 0)
+    return NULL;
+  for (size_t k = 0; img->names && img->names[k]; k++)
+    if (!strcmp(img->names[k], name) && img->digests && img->digests[k]
+        && keel_digest_valid(img->digests[k]))
+      return img->digests[k];
+  return NULL;
+}
+
 int
 cmd_push(int argc, char **argv)
 {
@@ -168,6 +183,8 @@ cmd_push(int argc, char **argv)
   int r = cli_open_store(&s, &err);
   if (r == 0)
     r = cli_find_image(s, what, &img, &err);
+  if (r == 0)
+    o.index = name_digest(img, what);
   if (r == 0)
     r = keel_push(s, img, dest, &o, digest, &err);
   keel_image_free(img);
