@@ -40,6 +40,9 @@ int cli_open_store(struct keel_store **ret, struct keel_error *err);
 /* An image by id, id prefix, name or short name. */
 int cli_find_image(struct keel_store *s, const char *what, struct keel_image **ret,
                    struct keel_error *err);
+/* Which of img->names the user's reference what is, or -1 (an id, or a
+ * name the image does not have). */
+ssize_t cli_image_name_index(const struct keel_image *img, const char *what);
 /* A user's reference as the full name the store records. */
 int cli_normalize_name(const char *what, char *buf, size_t size, struct keel_error *err);
 /* registries.conf (NULL when absent or broken). */

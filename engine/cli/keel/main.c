@@ -185,6 +185,18 @@ cli_normalize_name(const char *what, char *buf, size_t size, struct keel_error *
   return 0;
 }
 
+ssize_t
+cli_image_name_index(const struct keel_image *img, const char *what)
+{
+  char want[600];
+  if (cli_normalize_name(what, want, sizeof(want), NULL) < 0)
+    return -1;
+  for (size_t i = 0; img->names && img->names[i]; i++)
+    if (!strcmp(img->names[i], want))
+      return (ssize_t)i;
+  return -1;
+}
+
 int
 cli_find_image(struct keel_store *s, const char *what, struct keel_image **ret,
                struct keel_error *err)

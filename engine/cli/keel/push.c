@@ -147,14 +147,10 @@ parse_push(int argc, char **argv, struct push_flags *f, struct keel_push_opts *o
 static const char *
 name_digest(const struct keel_image *img, const char *what)
 {
-  char name[600];
-  if (cli_normalize_name(what, name, sizeof(name), NULL) < 0)
+  ssize_t i = cli_image_name_index(img, what);
+  if (i < 0 || !img->digests || !img->digests[i] || !keel_digest_valid(img->digests[i]))
     return NULL;
-  for (size_t k = 0; img->names && img->names[k]; k++)
-    if (!strcmp(img->names[k], name) && img->digests && img->digests[k]
-        && keel_digest_valid(img->digests[k]))
-      return img->digests[k];
-  return NULL;
+  return img->digests[i];
 }
 
 int
