@@ -380,6 +380,13 @@ keel_store_image_list(struct keel_store *s, struct keel_image ***ret, size_t *re
 int
 keel_store_tag(struct keel_store *s, const char *id, const char *name, struct keel_error *err)
 {
+  return keel_store_tag_digest(s, id, name, NULL, err);
+}
+
+int
+keel_store_tag_digest(struct keel_store *s, const char *id, const char *name, const char *digest,
+                      struct keel_error *err)
+{
   int r = keel_store_lock(s, err);
   if (r < 0)
     return r;
@@ -390,7 +397,7 @@ keel_store_tag(struct keel_store *s, const char *id, const char *name, struct ke
     r = keel_error_set(err, -ENOENT, "image not known: '%s'", id);
   else if ((r = store_names_load(s, &names, err)) == 0)
     {
-      if (set_name(names, name, id, NULL) < 0)
+      if (set_name(names, name, id, digest) < 0)
         r = keel_error_set(err, -ENOMEM, "out of memory");
       else
         r = store_names_save(s, names, err);

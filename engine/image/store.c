@@ -266,6 +266,39 @@ struct keel_layer_tmp
   int blob_fd; /* tmp/<name>/blob: the compressed layer, kept for push */
 };
 
+/* A temporary layer directory is made under a dot name, locked, and only
+ * then renamed to its working name: keel_store_tmp_sweep() in another
+ * pull skips dot names and removes any other directory whose lock it can
+ * take, so it must never see one that its owner has not locked yet.  A
+ * crash before the rename leaves a dot directory that gc removes. */
+static int
+layer_tmp_create(struct keel_store *s, struct keel_layer_tmp *t, struct keel_error *err)
+{
+  uint32_t rnd = 0;
+  if (getrandom(&rnd, sizeof(rnd), 0) < 0)
+    rnd = (uint32_t)time(NULL);
+  char final[64];
+  snprintf(t->name, sizeof(t->name), "tmp/.new-%d-%08x", (int)getpid(), rnd);
+  snprintf(final, sizeof(final), "tmp/layer-%d-%08x", (int)getpid(), rnd);
+  if (mkdirat(s->dirfd, t->name, 0700) < 0)
+    {
+      int r = keel_error_set_errno(err, -errno, "cannot create '%s/%s'", s->root, t->name);
+      t->name[0] = '\0';
+      return r;
+    }
+  if ((t->fd = openat(s->dirfd, t->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return keel_error_set_errno(err, -errno, "cannot open '%s/%s'", s->root, t->name);
+  if (flock(t->fd, LOCK_EX | LOCK_NB) < 0)
+    return keel_error_set_errno(err, -errno, "cannot lock '%s/%s'", s->root, t->name);
+  if (renameat(s->dirfd, t->name, s->dirfd, final) < 0)
+    return keel_error_set_errno(err, -errno, "cannot rename '%s/%s'", s->root, t->name);
+  memcpy(t->name, final, sizeof(final));
+  if (mkdirat(t->fd, "diff", 0755) < 0
+      || (t->diff_fd = openat(t->fd, "diff", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return keel_error_set_errno(err, -errno, "cannot create '%s/%s/diff'", s->root, t->name);
+  return 0;
+}
+
 int
 keel_store_layer_tmp_new(struct keel_store *s, struct keel_layer_tmp **ret, struct keel_error *err)
 {
@@ -274,20 +307,7 @@ keel_store_layer_tmp_new(struct keel_store *s, struct keel_layer_tmp **ret, stru
     return keel_error_set(err, -ENOMEM, "out of memory");
   t->store = s;
   t->fd = t->diff_fd = t->blob_fd = -EBADF;
-  uint32_t rnd = 0;
-  if (getrandom(&rnd, sizeof(rnd), 0) < 0)
-    rnd = (uint32_t)time(NULL);
-  snprintf(t->name, sizeof(t->name), "tmp/layer-%d-%08x", (int)getpid(), rnd);
-  int r = 0;
-  if (mkdirat(s->dirfd, t->name, 0700) < 0)
-    r = keel_error_set_errno(err, -errno, "cannot create '%s/%s'", s->root, t->name);
-  else if ((t->fd = openat(s->dirfd, t->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-    r = keel_error_set_errno(err, -errno, "cannot open '%s/%s'", s->root, t->name);
-  else if (flock(t->fd, LOCK_EX | LOCK_NB) < 0)
-    r = keel_error_set_errno(err, -errno, "cannot lock '%s/%s'", s->root, t->name);
-  else if (mkdirat(t->fd, "diff", 0755) < 0
-           || (t->diff_fd = openat(t->fd, "diff", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-    r = keel_error_set_errno(err, -errno, "cannot create '%s/%s/diff'", s->root, t->name);
+  int r = layer_tmp_create(s, t, err);
   if (r < 0)
     {
       keel_store_layer_tmp_free(t);

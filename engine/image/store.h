@@ -139,6 +139,9 @@ int keel_store_image_list(struct keel_store *s, struct keel_image ***ret, size_t
                           struct keel_error *err);
 /* Give image id another name (moving the name if it was elsewhere). */
 int keel_store_tag(struct keel_store *s, const char *id, const char *name, struct keel_error *err);
+/* The same, recording the manifest digest the name resolves to. */
+int keel_store_tag_digest(struct keel_store *s, const char *id, const char *name,
+                          const char *digest, struct keel_error *err);
 /* Remove one name; 1 when the image lost its last name and was removed. */
 int keel_store_untag(struct keel_store *s, const char *name, struct keel_error *err);
 /* Remove an image and all its names.  Without force an image with more

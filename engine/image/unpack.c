@@ -457,6 +457,28 @@ write_whiteout(struct unpacker *u, int parent, const char *base, const char *pat
   return 0;
 }
 
+/* Device nodes from a layer are created only by root in the initial user
+ * namespace, as rootful podman and docker do: base images made from a
+ * debootstrap or mmdebstrap tree carry /dev/null and friends, and refusing
+ * them would refuse those images.  They are harmless where they land: the
+ * store is mode 0700, and in a container the runtime's device cgroup
+ * decides what may be opened, whatever nodes the rootfs holds.  Anywhere
+ * else mknod could not work, and the layer is refused with a clear line. */
+static bool
+may_create_devices(void)
+{
+  static int cached = -1;
+  if (cached < 0)
+    {
+      unsigned long inside = 1, outside = 1, count = 0;
+      _cleanup_fclose_ FILE *f = fopen("/proc/self/uid_map", "re");
+      bool initial = f && fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0
+                     && outside == 0 && count == 4294967295ul;
+      cached = geteuid() == 0 && initial;
+    }
+  return cached;
+}
+
 static int
 write_special(struct unpacker *u, struct archive_entry *e, int parent, const char *base,
               const char *path)
@@ -465,14 +487,16 @@ write_special(struct unpacker *u, struct archive_entry *e, int parent, const cha
   dev_t dev = archive_entry_rdev(e);
   if (type == AE_IFCHR && major(dev) == 0 && minor(dev) == 0)
     ; /* already in overlay whiteout form */
-  else if (type == AE_IFCHR || type == AE_IFBLK)
+  else if ((type == AE_IFCHR || type == AE_IFBLK) && !may_create_devices())
     {
-      char why[100];
-      snprintf(why, sizeof(why), "device nodes are not allowed in layers (%s %u:%u)",
+      char why[160];
+      snprintf(why, sizeof(why),
+               "device nodes are not allowed in layers unless keel runs as root in the initial "
+               "user namespace (%s %u:%u)",
                type == AE_IFCHR ? "char" : "block", major(dev), minor(dev));
       return entry_error(u, -EPERM, path, "%s", why);
     }
-  else if (type != AE_IFIFO)
+  else if (type != AE_IFIFO && type != AE_IFCHR && type != AE_IFBLK)
     return entry_error(u, -EINVAL, path, "%s", "unsupported entry type");
   int r = make_room(u, parent, base, false, path);
   if (r < 0)

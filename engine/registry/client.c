@@ -411,6 +411,8 @@ get(struct keel_registry *r, const char *url, const char *accept, const char *au
         return keel_error_set(err, -EFBIG, "%s: response larger than %zu bytes", what, max);
       bool again
           = c != CURLE_OK ? registry_retryable(c) : resp->status >= 500 || resp->status == 429;
+      if (c == CURLE_COULDNT_CONNECT && r->opts.no_connect_retry)
+        again = false;
       if (again && attempt < r->opts.retries && !r->probing)
         {
           registry_sleep_ms(keel_registry_backoff_ms(r, attempt));

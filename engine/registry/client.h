@@ -35,6 +35,9 @@ struct keel_registry_opts
   unsigned retry_delay_ms;  /* first back-off, doubled each time; default 250 */
   unsigned stall_timeout_s; /* a transfer idle this long is dropped and retried; default 30 */
   unsigned parallel;        /* blobs fetched at once; default 4 */
+  /* A mirror with other sources behind it: a server that refuses the
+   * connection is not retried, the next source is tried at once. */
+  bool no_connect_retry;
 };
 
 #define KEEL_REGISTRY_OPTS_INIT                                                                    \

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "registry/config.h"
 #include "registry/reference.h"
 
 /* Everything one pull holds. */
@@ -15,11 +16,17 @@ struct pull
 {
   struct keel_store *store;
   const struct keel_pull_opts *opts;
-  struct keel_reference ref;
-  char ref_text[600];
+  struct keel_reference ref; /* the name asked for: what the store records */
+  struct keel_reference src; /* where it comes from: a mirror or the location */
+  char ref_text[600];        /* src, for messages */
+  struct keel_registry_opts registry_opts;
+  bool announce_early; /* one of several sources: say which before asking it */
   struct keel_registry *registry;
   struct keel_response top;   /* what the tag or digest resolved to */
-  struct keel_response child; /* the platform manifest, when top is an index */
+  struct keel_manifest index; /* top, when it is an index (kind set only then) */
+  bool is_index;
+  const struct keel_descriptor *chosen; /* the index entry for the platform */
+  struct keel_response child;           /* the platform manifest, when top is an index */
   struct keel_manifest manifest;
   struct keel_response config_body;
   struct keel_image_config config;
@@ -28,16 +35,28 @@ struct pull
   struct keel_platform platform;
 };
 
+/* Forget one platform's documents (the next index entry reuses p). */
+static void
+platform_clear(struct pull *p)
+{
+  keel_response_clear(&p->child);
+  keel_manifest_free(&p->manifest);
+  memset(&p->manifest, 0, sizeof(p->manifest));
+  keel_response_clear(&p->config_body);
+  keel_image_config_free(&p->config);
+  memset(&p->config, 0, sizeof(p->config));
+  free(p->chain);
+  p->chain = NULL;
+}
+
 static void
 pull_free(struct pull *p)
 {
   keel_registry_free(p->registry);
   keel_response_clear(&p->top);
-  keel_response_clear(&p->child);
-  keel_manifest_free(&p->manifest);
-  keel_response_clear(&p->config_body);
-  keel_image_config_free(&p->config);
-  free(p->chain);
+  if (p->is_index)
+    keel_manifest_free(&p->index);
+  platform_clear(p);
 }
 
 static void
@@ -49,13 +68,12 @@ emit(struct pull *p, enum keel_pull_event_kind kind, const char *digest)
   p->opts->progress(p->opts->progress_userdata, &ev);
 }
 
-/* Resolve the reference to a platform manifest, parsed. */
+/* Resolve the reference: a manifest (p->manifest) or an index (p->index). */
 static int
 resolve(struct pull *p, struct keel_error *err)
 {
-  const char *repo = p->ref.path;
-  int r
-      = keel_registry_get_manifest(p->registry, repo, keel_reference_target(&p->ref), &p->top, err);
+  int r = keel_registry_get_manifest(p->registry, p->src.path, keel_reference_target(&p->src),
+                                     &p->top, err);
   if (r < 0)
     return r;
   struct keel_manifest m;
@@ -67,19 +85,23 @@ resolve(struct pull *p, struct keel_error *err)
       strcpy(p->manifest_digest, p->top.digest);
       return 0;
     }
-  const struct keel_descriptor *d;
-  r = keel_index_choose(&m, &p->platform, &d, err);
-  if (r == 0)
-    {
-      strcpy(p->manifest_digest, d->digest);
-      r = keel_registry_get_manifest(p->registry, repo, d->digest, &p->child, err);
-    }
-  keel_manifest_free(&m);
-  if (r < 0)
+  p->index = m;
+  p->is_index = true;
+  if ((r = keel_index_choose(&p->index, &p->platform, &p->chosen, err)) < 0)
     return keel_error_prefix(err, "%s", p->ref_text);
-  if ((r
-       = keel_manifest_parse(p->child.body, p->child.len, p->child.content_type, &p->manifest, err))
-      < 0)
+  return 0;
+}
+
+/* Fetch and parse the platform manifest d of the index. */
+static int
+load_child(struct pull *p, const struct keel_descriptor *d, struct keel_error *err)
+{
+  strcpy(p->manifest_digest, d->digest);
+  int r = keel_registry_get_manifest(p->registry, p->src.path, d->digest, &p->child, err);
+  if (r < 0
+      || (r = keel_manifest_parse(p->child.body, p->child.len, p->child.content_type, &p->manifest,
+                                  err))
+             < 0)
     return keel_error_prefix(err, "%s", p->ref_text);
   if (p->manifest.kind != KEEL_DOC_MANIFEST)
     return keel_error_set(err, -EMEDIUMTYPE, "%s: index entry %s is not an image manifest",
@@ -91,7 +113,7 @@ static int
 fetch_config(struct pull *p, struct keel_error *err)
 {
   int r
-      = keel_registry_get_blob(p->registry, p->ref.path, &p->manifest.config, &p->config_body, err);
+      = keel_registry_get_blob(p->registry, p->src.path, &p->manifest.config, &p->config_body, err);
   if (r < 0)
     return keel_error_prefix(err, "%s: config", p->ref_text);
   r = keel_image_config_parse(p->config_body.body, p->config_body.len, p->manifest.n_layers,
@@ -134,10 +156,20 @@ emit_exists(struct pull *p, size_t i)
   p->opts->progress(p->opts->progress_userdata, &ev);
 }
 
+static void
+release_claims(int *claims, size_t *nc)
+{
+  for (size_t k = 0; k < *nc; k++)
+    close(claims[k]);
+  *nc = 0;
+}
+
 /* Fetch the missing layers.  Each is claimed with a per-layer flock so
  * that two pulls of one image download it once: what another process
  * holds is waited for after our own batch, then taken over if that
- * process died without committing it. */
+ * process died without committing it.  A pull never waits for a claim
+ * while it holds one: two pulls that each claimed a layer the other
+ * wants would otherwise wait for each other forever. */
 static int
 fetch_missing(struct pull *p, struct keel_error *err)
 {
@@ -169,9 +201,10 @@ fetch_missing(struct pull *p, struct keel_error *err)
             fill_layer(p, i, &todo[nt++]);
         }
     }
-  struct keel_fetch_ctx ctx = { p->store, p->registry, p->ref.path, (unsigned)n, p->opts };
+  struct keel_fetch_ctx ctx = { p->store, p->registry, p->src.path, (unsigned)n, p->opts };
   if (r >= 0)
     r = keel_fetch_layers(&ctx, todo, nt, err);
+  release_claims(claims, &nc);
   for (size_t k = 0; k < nd && r >= 0; k++)
     {
       size_t i = deferred[k];
@@ -181,20 +214,20 @@ fetch_missing(struct pull *p, struct keel_error *err)
         break;
       claims[nc++] = fd;
       if (keel_store_layer_exists(p->store, p->chain[i]))
+        emit_exists(p, i);
+      else
         {
-          emit_exists(p, i);
-          continue;
+          fill_layer(p, i, &todo[0]);
+          r = keel_fetch_layers(&ctx, todo, 1, err);
         }
-      fill_layer(p, i, &todo[0]);
-      r = keel_fetch_layers(&ctx, todo, 1, err);
+      release_claims(claims, &nc);
     }
-  for (size_t k = 0; k < nc; k++)
-    close(claims[k]);
   return r < 0 ? r : 0;
 }
 
 static int
-commit(struct pull *p, char ret_id[KEEL_DIGEST_MAX], struct keel_error *err)
+commit(struct pull *p, const char *name, const char *name_digest, char ret_id[KEEL_DIGEST_MAX],
+       struct keel_error *err)
 {
   int r;
   if ((r = keel_store_blob_put(p->store, p->top.digest, p->top.body, p->top.len, err)) < 0
@@ -226,34 +259,165 @@ commit(struct pull *p, char ret_id[KEEL_DIGEST_MAX], struct keel_error *err)
       if (keel_store_layer_read(p->store, l->chain_id, &info) == 0)
         img.size += info.unpacked;
     }
-  char name[600];
-  keel_reference_store_name(&p->ref, name, sizeof(name));
-  r = keel_store_image_commit(p->store, &img, name, p->top.digest, err);
+  r = keel_store_image_commit(p->store, &img, name, name_digest, err);
   free(img.layers);
   if (r == 0)
     strcpy(ret_id, img.id);
   return r;
 }
 
+/* Fetch the config and layers of p->manifest and record the image under
+ * name, resolved through name_digest. */
+static int
+pull_image(struct pull *p, const char *name, const char *name_digest, char ret_id[KEEL_DIGEST_MAX],
+           struct keel_error *err)
+{
+  int r = fetch_config(p, err);
+  if (r == 0)
+    r = fetch_missing(p, err);
+  if (r == 0)
+    r = commit(p, name, name_digest, ret_id, err);
+  return r;
+}
+
+/* The name of an index entry: "repo@sha256:...". */
+static void
+name_by_digest(const struct pull *p, const char *digest, char name[600])
+{
+  struct keel_reference by_digest = p->ref;
+  by_digest.tag[0] = '\0';
+  strcpy(by_digest.digest, digest);
+  keel_reference_store_name(&by_digest, name, 600);
+}
+
+/* --all-platforms: every image of the index, each named by digest
+ * ("repo@sha256:..."), so that push can send the whole index back.
+ * Entries for no platform ("unknown", attestations) are not images and
+ * are skipped; the chosen one comes last. */
+static int
+pull_all_platforms(struct pull *p, const struct keel_descriptor *chosen,
+                   const char chosen_id[KEEL_DIGEST_MAX], struct keel_error *err)
+{
+  for (size_t i = 0; i < p->index.n_manifests; i++)
+    {
+      const struct keel_descriptor *d = &p->index.manifests[i];
+      if (d == chosen || (d->has_platform && !strcmp(d->platform.os, "unknown")))
+        continue;
+      char name[600], id[KEEL_DIGEST_MAX];
+      name_by_digest(p, d->digest, name);
+      int r = load_child(p, d, err);
+      if (r == 0)
+        r = pull_image(p, name, d->digest, id, err);
+      platform_clear(p);
+      if (r < 0)
+        return r;
+    }
+  char name[600];
+  name_by_digest(p, chosen->digest, name);
+  return keel_store_tag_digest(p->store, chosen_id, name, chosen->digest, err);
+}
+
+static int
+pull_resolved_doc(struct pull *p, char ret_id[KEEL_DIGEST_MAX], struct keel_error *err)
+{
+  char name[600];
+  keel_reference_store_name(&p->ref, name, sizeof(name));
+  if (!p->is_index)
+    return pull_image(p, name, p->top.digest, ret_id, err);
+  const struct keel_descriptor *d = p->chosen;
+  int r;
+  if ((r = load_child(p, d, err)) < 0 || (r = pull_image(p, name, p->top.digest, ret_id, err)) < 0)
+    return r;
+  return p->opts->all_platforms ? pull_all_platforms(p, d, ret_id, err) : 0;
+}
+
 static int
 pull_one(struct pull *p, char ret_id[KEEL_DIGEST_MAX], struct keel_error *err)
 {
-  keel_reference_format(&p->ref, p->ref_text, sizeof(p->ref_text));
-  int r = keel_registry_new(p->ref.domain, &p->opts->registry, &p->registry, err);
+  keel_reference_format(&p->src, p->ref_text, sizeof(p->ref_text));
+  if (p->announce_early)
+    emit(p, KEEL_PULL_TRYING, NULL);
+  int r = keel_registry_new(p->src.domain, &p->registry_opts, &p->registry, err);
   if (r < 0 || (r = resolve(p, err)) < 0)
     return r;
+  if (!p->announce_early)
+    emit(p, KEEL_PULL_TRYING, NULL);
   emit(p, KEEL_PULL_RESOLVED, p->top.digest);
-  if ((r = fetch_config(p, err)) < 0)
-    return r;
   if ((r = keel_store_pull_begin(p->store, err)) < 0)
     return r;
   keel_store_tmp_sweep(p->store);
-  r = fetch_missing(p, err);
-  if (r == 0)
-    r = commit(p, ret_id, err);
+  r = pull_resolved_doc(p, ret_id, err);
   keel_store_pull_end(p->store);
   if (r == 0)
     emit(p, KEEL_PULL_COMMITTED, ret_id);
+  return r;
+}
+
+/* Pull one fully qualified reference from source (a mirror or the
+ * location registries.conf gives it). */
+static int
+pull_from(struct keel_store *store, const struct keel_reference *ref,
+          const struct keel_registry_resolution *res, size_t i, const struct keel_pull_opts *opts,
+          char ret_id[KEEL_DIGEST_MAX], struct keel_error *err)
+{
+  const struct keel_registry_source *source = &res->sources[i];
+  struct pull p = { .store = store, .opts = opts, .ref = *ref };
+  p.announce_early = res->n_sources > 1;
+  int r = keel_reference_parse(source->name, &p.src, err);
+  if (r < 0)
+    return keel_error_prefix(err, "registries.conf");
+  p.platform = opts->platform;
+  if (!p.platform.os[0])
+    keel_platform_host(&p.platform);
+  p.registry_opts = opts->registry;
+  p.registry_opts.insecure = opts->registry.insecure || source->insecure;
+  p.registry_opts.no_connect_retry = source->mirror;
+  r = pull_one(&p, ret_id, err);
+  pull_free(&p);
+  return r;
+}
+
+/* Append "; NAME: reason" of a failed mirror to the list shown when every
+ * source failed. */
+static void
+note_failure(char *buf, size_t size, const char *name, const struct keel_error *e)
+{
+  size_t n = strlen(buf);
+  if (n < size)
+    snprintf(buf + n, size - n, "%s%s: %s", n ? "; " : "", name, e->msg);
+}
+
+/* registries.conf's view of ref: mirrors in order, then the location; a
+ * blocked prefix is refused.  Mirrors are only for pulls (push goes to the
+ * name as written, as containers/image does). */
+static int
+pull_resolved(struct keel_store *store, const struct keel_reference *ref,
+              const struct keel_pull_opts *opts, char ret_id[KEEL_DIGEST_MAX],
+              struct keel_error *err)
+{
+  char text[600];
+  keel_reference_format(ref, text, sizeof(text));
+  struct keel_registry_resolution res = { 0 };
+  int r = keel_registries_conf_resolve(opts->conf, text, &res, err);
+  if (r < 0)
+    return r;
+  if (res.blocked)
+    r = keel_error_set(err, -EACCES, "%s: pulling from '%s' is blocked by registries.conf", text,
+                       res.prefix);
+  char mirrors[sizeof(err->msg)] = "";
+  for (size_t i = 0; !res.blocked && i < res.n_sources; i++)
+    {
+      keel_error_clear(err);
+      r = pull_from(store, ref, &res, i, opts, ret_id, err);
+      if (r == 0)
+        break;
+      if (res.sources[i].mirror)
+        note_failure(mirrors, sizeof(mirrors), res.sources[i].name, err);
+    }
+  size_t n = strlen(err->msg);
+  if (r < 0 && mirrors[0] && n < sizeof(err->msg))
+    snprintf(err->msg + n, sizeof(err->msg) - n, " (mirrors failed too: %s)", mirrors);
+  keel_registry_resolution_clear(&res);
   return r;
 }
 
@@ -270,17 +434,11 @@ keel_pull(struct keel_store *store, const char *text, const struct keel_pull_opt
   struct keel_error first = KEEL_ERROR_INIT;
   for (size_t i = 0; search[i]; i++)
     {
-      struct pull p = { .store = store, .opts = opts };
-      p.platform = opts->platform;
-      if (!p.platform.os[0])
-        keel_platform_host(&p.platform);
-      if (ref.explicit_domain)
-        p.ref = ref;
-      else
-        keel_reference_with_domain(&ref, search[i], &p.ref);
+      struct keel_reference cand = ref;
+      if (!ref.explicit_domain)
+        keel_reference_with_domain(&ref, search[i], &cand);
       keel_error_clear(err);
-      r = pull_one(&p, ret_id, err);
-      pull_free(&p);
+      r = pull_resolved(store, &cand, opts, ret_id, err);
       if (r == 0 || ref.explicit_domain)
         return r;
       if (!first.code)

@@ -16,9 +16,11 @@
 #include "image/manifest.h"
 #include "image/store.h"
 #include "registry/client.h"
+#include "registry/config.h"
 
 enum keel_pull_event_kind
 {
+  KEEL_PULL_TRYING,      /* ref: the source in use; before it is asked when there are several */
   KEEL_PULL_RESOLVED,    /* ref: the reference in use, digest: its manifest */
   KEEL_PULL_LAYER_START, /* index/count, digest, total */
   KEEL_PULL_LAYER_BYTES, /* done of total */
@@ -45,6 +47,11 @@ struct keel_pull_opts
   struct keel_registry_opts registry;
   /* Registries tried in order for a short name; NULL: docker.io only. */
   const char *const *search;
+  /* registries.conf: locations, mirrors, insecure and blocked prefixes;
+   * NULL: every reference is pulled from where it names. */
+  const struct keel_registries_conf *conf;
+  /* An index: pull every platform's image too (named by digest). */
+  bool all_platforms;
   void (*progress)(void *userdata, const struct keel_pull_event *ev);
   void *progress_userdata;
 };

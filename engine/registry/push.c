@@ -25,6 +25,7 @@ struct push
 {
   struct keel_store *store;
   const struct keel_image *img;
+  const char *manifest_digest; /* the stored manifest to send: img's, or another of its own */
   const struct keel_push_opts *opts;
   struct keel_reference dest;
   struct keel_registry *registry;
@@ -93,7 +94,7 @@ find_sources(struct push *p)
 static int
 load_documents(struct push *p, struct keel_error *err)
 {
-  int r = keel_store_blob_read(p->store, p->img->manifest, KEEL_MANIFEST_MAX_BYTES,
+  int r = keel_store_blob_read(p->store, p->manifest_digest, KEEL_MANIFEST_MAX_BYTES,
                                &p->manifest_buf, &p->manifest_len, err);
   if (r < 0
       || (r = keel_manifest_parse(p->manifest_buf, p->manifest_len, NULL, &p->manifest, err)) < 0)
@@ -309,15 +310,135 @@ push_run(struct push *p, char ret_digest[KEEL_DIGEST_MAX], struct keel_error *er
   return r;
 }
 
-int
-keel_push(struct keel_store *store, const struct keel_image *img, const char *dest,
-          const struct keel_push_opts *opts, char ret_digest[KEEL_DIGEST_MAX],
-          struct keel_error *err)
+static int
+push_single(struct keel_store *store, const struct keel_image *img, const char *manifest,
+            const char *dest, const struct keel_push_opts *opts, char ret_digest[KEEL_DIGEST_MAX],
+            struct keel_error *err)
 {
   struct push p = { .store = store, .img = img, .opts = opts };
+  p.manifest_digest = manifest ? manifest : img->manifest;
   int r = keel_reference_parse(dest, &p.dest, err);
   if (r == 0)
     r = push_run(&p, ret_digest, err);
   push_free(&p);
   return r;
+}
+
+/* The stored image whose platform manifest is digest, or NULL: the one
+ * it was last pulled by, or one a name of it was resolved to (one image,
+ * that is one config, can be listed by an OCI index and a Docker list). */
+static const struct keel_image *
+image_by_manifest(struct keel_store *s, struct keel_image **v, size_t n, const char *digest)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      if (!strcmp(v[i]->manifest, digest))
+        return v[i];
+      for (size_t k = 0; v[i]->digests && v[i]->names[k]; k++)
+        if (v[i]->digests[k] && !strcmp(v[i]->digests[k], digest)
+            && keel_store_blob_exists(s, digest))
+          return v[i];
+    }
+  return NULL;
+}
+
+/* Every image the index lists, by digest, then the index itself under the
+ * destination's tag.  The images go byte for byte, so their digests stay
+ * the ones the index names. */
+static int
+push_index_entries(struct keel_store *store, const struct keel_manifest *index,
+                   struct keel_image **imgs, size_t n, const struct keel_reference *dest,
+                   const struct keel_push_opts *opts, struct keel_error *err)
+{
+  for (size_t i = 0; i < index->n_manifests; i++)
+    {
+      const struct keel_descriptor *d = &index->manifests[i];
+      const struct keel_image *img = image_by_manifest(store, imgs, n, d->digest);
+      if (!img)
+        continue; /* not an image (attestations): checked by the caller */
+      char to[600], got[KEEL_DIGEST_MAX];
+      snprintf(to, sizeof(to), "%s/%s@%s", dest->domain, dest->path, d->digest);
+      int r = push_single(store, img, d->digest, to, opts, got, err);
+      if (r < 0)
+        return r;
+    }
+  return 0;
+}
+
+static int
+send_index(const char *body, size_t len, const char *media_type, const struct keel_reference *dest,
+           const struct keel_push_opts *opts, char ret_digest[KEEL_DIGEST_MAX],
+           struct keel_error *err)
+{
+  struct keel_registry *reg = NULL;
+  char scope[600];
+  snprintf(scope, sizeof(scope), "repository:%s:pull,push", dest->path);
+  keel_digest_buffer(body, len, ret_digest);
+  const char *target = dest->tag[0] ? dest->tag : ret_digest;
+  int r = keel_registry_new(dest->domain, &opts->registry, &reg, err);
+  if (r == 0)
+    r = registry_authorize_scope(reg, scope, err);
+  if (r == 0)
+    r = registry_push_manifest(reg, dest->path, target, media_type, body, len, ret_digest, err);
+  keel_registry_free(reg);
+  if (r == 0 && opts->progress)
+    {
+      struct keel_push_event ev = { KEEL_PUSH_MANIFEST, ret_digest, NULL };
+      opts->progress(opts->progress_userdata, &ev);
+    }
+  return r;
+}
+
+/* 1 when the index was pushed, 0 when some of its images are not in the
+ * store (pulled without --all-platforms: push the one image instead). */
+static int
+push_index(struct keel_store *store, const char *index_digest, const char *dest,
+           const struct keel_push_opts *opts, char ret_digest[KEEL_DIGEST_MAX],
+           struct keel_error *err)
+{
+  _cleanup_free_ char *body = NULL;
+  size_t len = 0, n = 0;
+  struct keel_manifest index = { 0 };
+  struct keel_image **imgs = NULL;
+  struct keel_reference to;
+  int r = keel_reference_parse(dest, &to, err);
+  if (r == 0)
+    r = keel_store_blob_read(store, index_digest, KEEL_MANIFEST_MAX_BYTES, &body, &len, err);
+  if (r == 0)
+    r = keel_manifest_parse(body, len, NULL, &index, err);
+  if (r == 0 && (r = keel_store_image_list(store, &imgs, &n, err)) == 0)
+    {
+      bool complete = index.kind == KEEL_DOC_INDEX;
+      for (size_t i = 0; complete && i < index.n_manifests; i++)
+        {
+          const struct keel_descriptor *d = &index.manifests[i];
+          complete = image_by_manifest(store, imgs, n, d->digest)
+                     || (d->has_platform && !strcmp(d->platform.os, "unknown"));
+        }
+      if (complete && (opts->format != KEEL_PUSH_FORMAT_KEEP || opts->compression >= 0))
+        r = keel_error_set(err, -EINVAL,
+                           "an index is pushed as it was pulled: --format and "
+                           "--compression-format would change the digests it lists");
+      else if (complete && (r = push_index_entries(store, &index, imgs, n, &to, opts, err)) == 0)
+        r = send_index(body, len, index.media_type, &to, opts, ret_digest, err);
+      if (r == 0)
+        r = complete ? 1 : 0;
+    }
+  keel_image_list_free(imgs, n);
+  keel_manifest_free(&index);
+  return r;
+}
+
+int
+keel_push(struct keel_store *store, const struct keel_image *img, const char *dest,
+          const struct keel_push_opts *opts, char ret_digest[KEEL_DIGEST_MAX],
+          struct keel_error *err)
+{
+  if (opts->index && strcmp(opts->index, img->manifest))
+    {
+      int r = push_index(store, opts->index, dest, opts, ret_digest, err);
+      if (r != 0)
+        return r < 0 ? r : 0;
+    }
+  return push_single(store, img, NULL, dest, opts, ret_digest, err);
 }

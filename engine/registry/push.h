@@ -51,6 +51,10 @@ struct keel_push_opts
   uint64_t chunk_size; /* 0: KEEL_PUSH_CHUNK_DEFAULT; UINT64_MAX: never chunk */
   void (*progress)(void *userdata, const struct keel_push_event *ev);
   void *progress_userdata;
+  /* The digest of the stored index the image's name was pulled by, or
+   * NULL.  When every image it lists is in the store (keel pull
+   * --all-platforms), all of them are pushed, then the index. */
+  const char *index;
 };
 
 /* Push img to dest ("registry/repo[:tag]"); ret_digest gets the manifest

@@ -84,6 +84,36 @@ test_expect_success 'two pulls at once into one store: both succeed, layers fetc
   test "$(ls "$KEEL_STORE/layers" | wc -l)" = 3 && keel system check
 '
 
+# The chain ids of the layers fixture: the names of its per-layer claims.
+chain_ids() {
+  local d cfg prev="" id
+  d=$(fixture_dir layers)/docker
+  cfg=$(jq -r .config.digest "$d/manifest.json")
+  for id in $(jq -r '.rootfs.diff_ids[]' "$d/${cfg#sha256:}"); do
+    [ -n "$prev" ] && id=sha256:$(printf '%s %s' "$prev" "$id" | sha256sum | cut -d" " -f1)
+    echo "${id#sha256:}"
+    prev=$id
+  done
+}
+
+# Another pull holds the first layer's claim and, like a pull that has
+# fetched its own batch, then wants the second: a pull that waited while
+# holding the second layer's claim would wait for it forever.
+test_expect_success 'a pull waiting for a claimed layer holds no claim itself' '
+  clean_store && mkdir -p "$KEEL_STORE/locks" && chain_ids >ids &&
+  l1=$KEEL_STORE/locks/$(sed -n 1p ids).lock && l2=$KEEL_STORE/locks/$(sed -n 2p ids).lock &&
+  l3=$KEEL_STORE/locks/$(sed -n 3p ids).lock &&
+  { flock "$l1" sh -c "touch held; for i in \$(seq 600); do test -e go && break; sleep 0.1; done;
+      flock -w 60 $l2 touch got-second" & holder=$!; } &&
+  for _ in $(seq 100); do test -e held && break; sleep 0.1; done &&
+  { "$KEEL" --root "$KEEL_STORE" pull --tls-verify=false $REGISTRY/layers >o 2>e & pid=$!; } &&
+  for _ in $(seq 300); do grep -q "^Waiting for blob" e && break; sleep 0.1; done &&
+  assert_file_has_content e "^Waiting for blob" &&
+  { flock -n "$l2" true && flock -n "$l3" true || { kill $pid; false; }; } &&
+  touch go && wait $holder && test -e got-second && wait $pid &&
+  test "$(ls "$KEEL_STORE/layers" | wc -l)" = 3 && keel system check
+'
+
 test_expect_success 'a corrupted blob in the store is found by system check' '
   f=$(ls "$KEEL_STORE/blobs/sha256/" | head -1) &&
   echo garbage >>"$KEEL_STORE/blobs/sha256/$f" &&

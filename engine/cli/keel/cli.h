@@ -40,12 +40,18 @@ int cli_open_store(struct keel_store **ret, struct keel_error *err);
 /* An image by id, id prefix, name or short name. */
 int cli_find_image(struct keel_store *s, const char *what, struct keel_image **ret,
                    struct keel_error *err);
+/* Which of img->names the user's reference what is, or -1 (an id, or a
+ * name the image does not have). */
+ssize_t cli_image_name_index(const struct keel_image *img, const char *what);
 /* A user's reference as the full name the store records. */
 int cli_normalize_name(const char *what, char *buf, size_t size, struct keel_error *err);
 /* registries.conf (NULL when absent or broken). */
 const struct keel_registries_conf *cli_registries_conf(void);
 /* Registries tried for short names. */
 const char *const *cli_search_registries(void);
+/* Does registries.conf mark the [[registry]] that name ("domain/path", no
+ * rewriting: push and login go where the name says) insecure? */
+bool cli_registry_insecure(const char *name);
 /* "1.5MB", SI units as podman prints them. */
 void cli_human_size(uint64_t bytes, char *buf, size_t size);
 /* "3 days ago" from an RFC 3339 time. */

@@ -175,6 +175,21 @@ cli_search_registries(void)
   return v && v[0] ? v : def;
 }
 
+bool
+cli_registry_insecure(const char *name)
+{
+  const struct keel_registries_conf *conf = cli_registries_conf();
+  struct keel_registry_resolution res;
+  if (!conf || keel_registries_conf_resolve(conf, name, &res, NULL) < 0)
+    return false;
+  bool insecure = res.n_sources && res.sources[res.n_sources - 1].insecure;
+  keel_registry_resolution_clear(&res);
+  size_t host = strcspn(name, "/");
+  char domain[256];
+  snprintf(domain, sizeof(domain), "%.*s", (int)host, name);
+  return insecure || keel_registries_conf_insecure(conf, domain);
+}
+
 int
 cli_normalize_name(const char *what, char *buf, size_t size, struct keel_error *err)
 {
@@ -184,6 +199,18 @@ cli_normalize_name(const char *what, char *buf, size_t size, struct keel_error *
     return r;
   keel_reference_store_name(&ref, buf, size);
   return 0;
+}
+
+ssize_t
+cli_image_name_index(const struct keel_image *img, const char *what)
+{
+  char want[600];
+  if (cli_normalize_name(what, want, sizeof(want), NULL) < 0)
+    return -1;
+  for (size_t i = 0; img->names && img->names[i]; i++)
+    if (!strcmp(img->names[i], want))
+      return (ssize_t)i;
+  return -1;
 }
 
 int

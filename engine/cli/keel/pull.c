@@ -76,7 +76,7 @@ plain_line(const struct keel_pull_event *ev)
   char d[20];
   switch (ev->kind)
     {
-    case KEEL_PULL_RESOLVED:
+    case KEEL_PULL_TRYING:
       fprintf(stderr, "Trying to pull %s...\n", ev->ref);
       break;
     case KEEL_PULL_LAYER_DONE:
@@ -105,7 +105,7 @@ on_event(void *userdata, const struct keel_pull_event *ev)
   struct progress *p = userdata;
   if (p->quiet)
     return;
-  if (!p->tty || ev->kind == KEEL_PULL_RESOLVED || ev->kind == KEEL_PULL_COMMITTED)
+  if (!p->tty || ev->kind == KEEL_PULL_TRYING || ev->kind == KEEL_PULL_COMMITTED)
     {
       plain_line(ev);
       if (!p->tty)
@@ -163,17 +163,12 @@ int
 cmd_pull(int argc, char **argv)
 {
   static const struct option opts[] = {
-    { "platform", required_argument, NULL, 'p' },
-    { "arch", required_argument, NULL, 'a' },
-    { "variant", required_argument, NULL, 'V' },
-    { "os", required_argument, NULL, 'o' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "tls-verify", optional_argument, NULL, 't' },
-    { "cert-dir", required_argument, NULL, 'c' },
-    { "creds", required_argument, NULL, 'C' },
-    { "retry", required_argument, NULL, 'R' },
-    { "retry-delay", required_argument, NULL, 'D' },
-    { NULL, 0, NULL, 0 },
+    { "platform", required_argument, NULL, 'p' }, { "arch", required_argument, NULL, 'a' },
+    { "variant", required_argument, NULL, 'V' },  { "os", required_argument, NULL, 'o' },
+    { "quiet", no_argument, NULL, 'q' },          { "tls-verify", optional_argument, NULL, 't' },
+    { "cert-dir", required_argument, NULL, 'c' }, { "creds", required_argument, NULL, 'C' },
+    { "retry", required_argument, NULL, 'R' },    { "retry-delay", required_argument, NULL, 'D' },
+    { "all-platforms", no_argument, NULL, 'A' },  { NULL, 0, NULL, 0 },
   };
   struct keel_pull_opts o = { .registry = KEEL_REGISTRY_OPTS_INIT };
   struct pull_flags f = { .tls_verify = true };
@@ -195,6 +190,9 @@ cmd_pull(int argc, char **argv)
         break;
       case 'q':
         f.quiet = true;
+        break;
+      case 'A':
+        o.all_platforms = true;
         break;
       case 'c':
         o.registry.cert_dir = optarg;
@@ -220,11 +218,7 @@ cmd_pull(int argc, char **argv)
   struct keel_error err = KEEL_ERROR_INIT;
   if (apply_flags(&f, &o, &err) < 0)
     return cli_fail(&err);
-  struct keel_reference ref;
-  const struct keel_registries_conf *conf = cli_registries_conf();
-  if (conf && keel_reference_parse(argv[optind], &ref, NULL) == 0 && ref.explicit_domain
-      && keel_registries_conf_insecure(conf, ref.domain))
-    o.registry.insecure = true; /* registries.conf: insecure = true */
+  o.conf = cli_registries_conf();
   struct progress prog = { .tty = isatty(STDERR_FILENO), .quiet = f.quiet };
   o.progress = on_event;
   o.progress_userdata = &prog;

@@ -142,6 +142,17 @@ parse_push(int argc, char **argv, struct push_flags *f, struct keel_push_opts *o
   return 0;
 }
 
+/* The digest the name given was pulled by (an index for a multi-platform
+ * image), or NULL when the image was given by id. */
+static const char *
+name_digest(const struct keel_image *img, const char *what)
+{
+  ssize_t i = cli_image_name_index(img, what);
+  if (i < 0 || !img->digests || !img->digests[i] || !keel_digest_valid(img->digests[i]))
+    return NULL;
+  return img->digests[i];
+}
+
 int
 cmd_push(int argc, char **argv)
 {
@@ -157,8 +168,9 @@ cmd_push(int argc, char **argv)
   struct keel_reference ref;
   if (keel_reference_parse(dest, &ref, &err) < 0)
     return cli_fail(&err);
-  const struct keel_registries_conf *conf = cli_registries_conf();
-  o.registry.insecure = !f.tls_verify || (conf && keel_registries_conf_insecure(conf, ref.domain));
+  char name[600];
+  keel_reference_name(&ref, name, sizeof(name));
+  o.registry.insecure = !f.tls_verify || cli_registry_insecure(name);
   o.progress = on_event;
   o.progress_userdata = &f.quiet;
   struct keel_store *s = NULL;
@@ -167,6 +179,8 @@ cmd_push(int argc, char **argv)
   int r = cli_open_store(&s, &err);
   if (r == 0)
     r = cli_find_image(s, what, &img, &err);
+  if (r == 0)
+    o.index = name_digest(img, what);
   if (r == 0)
     r = keel_push(s, img, dest, &o, digest, &err);
   keel_image_free(img);

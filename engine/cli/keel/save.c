@@ -14,13 +14,8 @@
 static const char *
 save_name(const struct keel_image *img, const char *what)
 {
-  char want[600];
-  if (cli_normalize_name(what, want, sizeof(want), NULL) < 0)
-    return NULL;
-  for (size_t i = 0; img->names && img->names[i]; i++)
-    if (!strcmp(img->names[i], want))
-      return img->names[i];
-  return NULL;
+  ssize_t i = cli_image_name_index(img, what);
+  return i < 0 ? NULL : img->names[i];
 }
 
 int
