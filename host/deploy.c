@@ -54,6 +54,8 @@ deploy_now(HostContext *ctx, OstreeSysroot *sysroot, const HostDeployOpts *opts,
   return TRUE;
 }
 
+static gboolean start_finalize_units(GError **error);
+
 gboolean
 host_deploy_commit(HostContext *ctx, OstreeSysroot *sysroot, const HostDeployOpts *opts,
                    OstreeDeployment **ret_new, GError **error)
@@ -72,6 +74,8 @@ host_deploy_commit(HostContext *ctx, OstreeSysroot *sysroot, const HostDeployOpt
     return deploy_now(ctx, sysroot, &o, merge, ret_new, error);
 
   g_autoptr(OstreeDeployment) d = NULL;
+  if (!start_finalize_units(error))
+    return FALSE;
   if (!ostree_sysroot_stage_tree(sysroot, host_osname(sysroot), o.checksum, o.origin, merge,
                                  o.kargs, &d, NULL, error))
     {
@@ -86,6 +90,38 @@ host_deploy_commit(HostContext *ctx, OstreeSysroot *sysroot, const HostDeployOpt
   return TRUE;
 }
 
+static gboolean
+start_unit(const char *unit, const char *mode, GError **error)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, error);
+  if (!bus)
+    {
+      g_prefix_error(error, "cannot reach systemd to start %s: ", unit);
+      return FALSE;
+    }
+  g_autoptr(GVariant) r = g_dbus_connection_call_sync(
+      bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+      "org.freedesktop.systemd1.Manager", "StartUnit", g_variant_new("(ss)", unit, mode), NULL,
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+  if (!r)
+    {
+      g_prefix_error(error, "cannot start %s: ", unit);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A staged deployment is written by ostree-finalize-staged.service when it
+ * stops at shutdown; it must be running before anything is staged (as
+ * rpm-ostree does), and keel-host-finalize.service, stopped right after it,
+ * arms boot counting. */
+static gboolean
+start_finalize_units(GError **error)
+{
+  return start_unit("ostree-finalize-staged.service", "replace", error)
+         && start_unit("keel-host-finalize.service", "replace", error);
+}
+
 /* Ask systemd for a clean reboot (the staged deployment is finalized on the
  * way down). */
 gboolean
@@ -93,23 +129,7 @@ host_reboot(HostContext *ctx, GError **error)
 {
   if (!g_str_equal(ctx->sysroot_path, "/"))
     return host_throw(error, "--reboot only applies to the running system (not --sysroot)");
-  g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, error);
-  if (!bus)
-    {
-      g_prefix_error(error, "cannot reach systemd to reboot: ");
-      return FALSE;
-    }
   printf("rebooting\n");
   fflush(stdout);
-  g_autoptr(GVariant) r
-      = g_dbus_connection_call_sync(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                    "org.freedesktop.systemd1.Manager", "StartUnit",
-                                    g_variant_new("(ss)", "reboot.target", "replace-irreversibly"),
-                                    NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
-  if (!r)
-    {
-      g_prefix_error(error, "cannot start reboot.target: ");
-      return FALSE;
-    }
-  return TRUE;
+  return start_unit("reboot.target", "replace-irreversibly", error);
 }

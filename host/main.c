@@ -23,6 +23,9 @@ static const HostVerb verbs[] = {
   { "cleanup", host_verb_cleanup, "remove unpinned rollback deployments and unused objects" },
   { "pin", host_verb_pin, "keep deployment INDEX (default: booted) from cleanup" },
   { "unpin", host_verb_unpin, "let deployment INDEX be cleaned up again" },
+  { "auto-update", host_verb_auto_update, "run the automatic update policy [run|pause|resume]" },
+  { "health", host_verb_health, "run the boot health checks and mark this boot" },
+  { "finalize-hook", host_verb_finalize_hook, "(internal) arm boot counting at shutdown" },
 };
 
 static void
