@@ -22,3 +22,9 @@ $(B)/host: $(HOST_OBJS)
 ifneq ($(HOST_HAVE),)
 PROGRAMS += $(B)/host
 endif
+
+# Unit tests of the pure parts (host.conf, state file, grubenv): glib only.
+HOST_UNIT_OBJS := $(B)/host-objs/config.o $(B)/host-objs/grubenv.o
+$(B)/tests/unit/test-host-config.o: CFLAGS += $(HOST_CFLAGS)
+$(B)/tests/unit/test-host-config: $(B)/tests/unit/test-host-config.o $(HOST_UNIT_OBJS)
+	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)

@@ -26,7 +26,7 @@ host_gpg_key() {
   mkdir -p -m 700 "$GNUPGHOME"
   gpg --batch --quiet --passphrase '' --quick-gen-key "Keel $name <$name@keel.test>" \
     ed25519 sign never 2>/dev/null
-  KEY_ID=$(gpg --batch --with-colons --list-keys | awk -F: '$1 == "fpr" { print $10; exit }')
+  KEY_ID=$(gpg --batch --with-colons --list-keys 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }')
   gpg --batch --armor --export "$KEY_ID" >"$TEST_TMP/$name.asc"
   unset GNUPGHOME
 }
@@ -64,10 +64,10 @@ host_sysroot_init() {
   # ostree makes each deployment root immutable (chattr +i)
   test_cleanup "host_sysroot_unlock '$SYSROOT'"
   ostree admin init-fs --modern "$SYSROOT"
-  ostree admin --sysroot="$SYSROOT" os-init keel
+  ostree admin --sysroot="$SYSROOT" os-init keel >/dev/null
   ostree --repo="$SYSROOT/ostree/repo" config set sysroot.bootloader none
   ostree --repo="$SYSROOT/ostree/repo" remote add --set=gpg-verify=true \
-    --gpg-import="$pubkey" keel "$REPO_URL"
+    --gpg-import="$pubkey" keel "$REPO_URL" >/dev/null
   ostree --repo="$SYSROOT/ostree/repo" pull keel "$HOST_REF" >/dev/null
   ostree admin --sysroot="$SYSROOT" deploy --os=keel --karg=root=LABEL=keel-root \
     --karg=console=ttyS0 "keel:$HOST_REF" >/dev/null
