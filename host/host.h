@@ -61,6 +61,7 @@ gboolean host_commit_info(OstreeRepo *repo, const char *checksum, char **ret_ver
 gboolean host_write_deployments(OstreeSysroot *sysroot, GPtrArray *deployments, GError **error);
 OstreeDeployment *host_find_deployment(OstreeSysroot *sysroot, const char *which, GError **error);
 char *host_format_time(guint64 t);
+char *host_format_size(guint64 bytes);
 
 /* deploy.c: put a commit in place as the next boot (staged when booted) */
 typedef struct

@@ -109,6 +109,8 @@ out:
   if (error)
     {
       fflush(stdout);
+      /* one line, whatever the libraries put in the message */
+      g_strdelimit(error->message, "\n", ' ');
       fprintf(stderr, "host%s%s: %s\n", ctx.verb ? " " : "", ctx.verb ? ctx.verb : "",
               error->message);
       if (rc == 0)

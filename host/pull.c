@@ -30,7 +30,7 @@ progress_changed(OstreeAsyncProgress *progress, gpointer user_data)
                             &fetched, "requested", "u", &requested, "bytes-transferred", "t",
                             &bytes, "scanned-metadata", "u", &scanned, "status", "s", &status,
                             NULL);
-  g_autofree char *size = g_format_size(bytes);
+  g_autofree char *size = host_format_size(bytes);
   if (status && *status)
     printf("\r\033[K%s", status);
   else if (requested > 0)
@@ -113,7 +113,7 @@ pull(OstreeRepo *repo, const char *remote, const char *ref, const char *commit,
       ostree_async_progress_get(progress, "fetched", "u", &fetched, "bytes-transferred", "t",
                                 &bytes, NULL);
       double secs = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
-      g_autofree char *size = g_format_size(bytes);
+      g_autofree char *size = host_format_size(bytes);
       printf("fetched %s:%s: %u objects, %s in %.1f s\n", remote, ref, fetched, size, secs);
     }
   return TRUE;

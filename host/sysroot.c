@@ -183,3 +183,21 @@ host_format_time(guint64 t)
   g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc((gint64)t);
   return dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("?");
 }
+
+/* "512 B", "1.5 KiB", "12.3 MiB": plain ASCII (glib's g_format_size puts a
+ * no-break space in), powers of 1024 as df -h and the config use. */
+char *
+host_format_size(guint64 bytes)
+{
+  static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+  if (bytes < 1024)
+    return g_strdup_printf("%" G_GUINT64_FORMAT " B", bytes);
+  double v = (double)bytes / 1024;
+  guint u = 0;
+  while (v >= 1024 && u + 1 < G_N_ELEMENTS(units))
+    {
+      v /= 1024;
+      u++;
+    }
+  return g_strdup_printf("%.1f %s", v, units[u]);
+}
