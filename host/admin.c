@@ -8,20 +8,6 @@
 #include "config.h"
 #include "host.h"
 
-static gboolean
-parse_no_args(const char *summary, GOptionEntry *entries, int *argc, char ***argv, int max_args,
-              GError **error)
-{
-  g_autoptr(GOptionContext) oc = g_option_context_new(summary);
-  if (entries)
-    g_option_context_add_main_entries(oc, entries, NULL);
-  if (!g_option_context_parse(oc, argc, argv, error))
-    return FALSE;
-  if (*argc > 1 + max_args)
-    return host_throw(error, "unexpected argument '%s'", (*argv)[1 + max_args]);
-  return TRUE;
-}
-
 /* The deployment that booting "the previous one" means: with a pending
  * default that is not the booted one, the booted one (undo the pending
  * update); otherwise the first after the booted (or the default) one. */
@@ -74,7 +60,7 @@ host_verb_rollback(HostContext *ctx, int argc, char **argv, GError **error)
     { "reboot", 'r', 0, G_OPTION_ARG_NONE, &reboot, "reboot into it", NULL },
     { NULL },
   };
-  if (!parse_no_args("- boot the previous deployment next", entries, &argc, &argv, 0, error)
+  if (!host_parse_args("- boot the previous deployment next", entries, &argc, &argv, 0, 0, error)
       || !host_require_root(ctx, error))
     return FALSE;
   g_autoptr(OstreeSysroot) sysroot = host_sysroot_load(ctx, TRUE, error);
@@ -116,8 +102,8 @@ host_verb_rollback(HostContext *ctx, int argc, char **argv, GError **error)
 static gboolean
 set_pinned(HostContext *ctx, int argc, char **argv, gboolean pin, GError **error)
 {
-  if (!parse_no_args(pin ? "[INDEX] - keep a deployment" : "[INDEX] - let it go", NULL, &argc,
-                     &argv, 1, error)
+  if (!host_parse_args(pin ? "[INDEX] - keep a deployment" : "[INDEX] - let it go", NULL, &argc,
+                       &argv, 0, 1, error)
       || !host_require_root(ctx, error))
     return FALSE;
   g_autoptr(OstreeSysroot) sysroot = host_sysroot_load(ctx, TRUE, error);
@@ -154,7 +140,8 @@ host_verb_unpin(HostContext *ctx, int argc, char **argv, GError **error)
 gboolean
 host_verb_cleanup(HostContext *ctx, int argc, char **argv, GError **error)
 {
-  if (!parse_no_args("- remove old deployments and unused objects", NULL, &argc, &argv, 0, error)
+  if (!host_parse_args("- remove old deployments and unused objects", NULL, &argc, &argv, 0, 0,
+                       error)
       || !host_require_root(ctx, error))
     return FALSE;
   g_autoptr(OstreeSysroot) sysroot = host_sysroot_load(ctx, TRUE, error);

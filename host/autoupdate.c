@@ -161,12 +161,8 @@ host_verb_finalize_hook(HostContext *ctx, int argc, char **argv, GError **error)
       printf("host finalize-hook: the staged deployment was not written; nothing to arm\n");
       return TRUE;
     }
-  HostConfig cfg;
-  if (!host_config_load(ctx->conf_path, &cfg, error))
-    return FALSE;
-  guint tries = cfg.boot_tries;
-  host_config_clear(&cfg);
-  if (!host_bootcount_arm(ctx, first, tries, error))
+  guint tries = 0;
+  if (!host_bootcount_arm(ctx, first, &tries, error))
     return FALSE;
   g_key_file_set_boolean(state, "staged", "arm", FALSE);
   g_key_file_set_boolean(state, "staged", "armed", TRUE);

@@ -40,16 +40,8 @@ deploy_now(HostContext *ctx, OstreeSysroot *sysroot, const HostDeployOpts *opts,
   OstreeDeployment *written = ds->len ? ds->pdata[0] : NULL;
   if (!written || !ostree_deployment_equal(written, d))
     return host_throw(error, "the new deployment is not the default after writing it");
-  if (opts->arm_health)
-    {
-      HostConfig cfg;
-      if (!host_config_load(ctx->conf_path, &cfg, error))
-        return FALSE;
-      guint tries = cfg.boot_tries;
-      host_config_clear(&cfg);
-      if (!host_bootcount_arm(ctx, written, tries, error))
-        return FALSE;
-    }
+  if (opts->arm_health && !host_bootcount_arm(ctx, written, NULL, error))
+    return FALSE;
   *ret_new = g_object_ref(written);
   return TRUE;
 }

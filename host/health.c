@@ -17,19 +17,6 @@
 #include "config.h"
 #include "host.h"
 
-static OstreeDeployment *
-find_by_entry(OstreeSysroot *sysroot, const char *entry)
-{
-  g_autoptr(GPtrArray) ds = ostree_sysroot_get_deployments(sysroot);
-  for (guint i = 0; entry && i < ds->len; i++)
-    {
-      g_autofree char *e = host_bootcount_entry(ds->pdata[i]);
-      if (e && g_str_equal(e, entry))
-        return g_object_ref(ds->pdata[i]);
-    }
-  return NULL;
-}
-
 /* One line on the console through the kernel log (as keel-boot-marker
  * does), for whoever watches the serial port, e.g. the VM tests. */
 static void console_marker(HostContext *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -177,7 +164,7 @@ host_verb_health(HostContext *ctx, int argc, char **argv, GError **error)
   g_autoptr(OstreeDeployment) booted = state ? booted_deployment(sysroot, assume, error) : NULL;
   HostBootCount bc = { 0 };
   gboolean ok = booted && host_bootcount_read(ctx, &bc, error);
-  g_autoptr(OstreeDeployment) armed = ok ? find_by_entry(sysroot, bc.pending) : NULL;
+  g_autoptr(OstreeDeployment) armed = ok ? host_bootcount_find(sysroot, bc.pending) : NULL;
   gboolean testing_new = armed && ostree_deployment_equal(armed, booted);
   if (ok && armed && !testing_new)
     ok = automatic_rollback(ctx, sysroot, state, booted, armed, bc.tries, error)

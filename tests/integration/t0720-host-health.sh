@@ -9,23 +9,14 @@
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$(dirname "$0")/../lib/webserver.sh"
 . "$(dirname "$0")/../lib/host.sh"
-test_require_root
-command -v ostree >/dev/null || skip_all "no ostree CLI (make deps)"
-command -v gpg >/dev/null || skip_all "no gpg (make deps)"
-[ -x "$HOST_BIN" ] || skip_all "no $HOST_BIN (make)"
+host_test_require
 
-say "setting up a signed repo and a sysroot"
-KEY_NAME=good host_gpg_key good
-GOOD=$KEY_ID
-host_repo_init
-c1=$(KEY_NAME=good host_commit 1 "$GOOD")
-host_sysroot_init "$TEST_TMP/good.asc"
+host_world
 mkdir -p "$KEEL_HEALTH_DIR"
 GRUBENV=$SYSROOT/boot/grub/grubenv
 st() { host_run status --json >"$TEST_TMP/st.json" && json_get "$TEST_TMP/st.json" "$1"; }
 genv() { sed -n "s/^$1=//p" "$GRUBENV"; }
 conf() { printf '%s\n' "$@" >"$KEEL_HOST_CONF"; }
-say "sysroot ready"
 
 c2=$(KEY_NAME=good host_commit 2 "$GOOD")
 test_expect_success 'upgrade arms boot counting for the new first entry' '
