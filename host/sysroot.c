@@ -1,5 +1,6 @@
 /* Loading and locking the sysroot; what every verb asks of a deployment. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -54,10 +55,16 @@ host_sysroot_load(HostContext *ctx, gboolean lock, GError **error)
           host_throw(error, "cannot lock the sysroot '%s'", ctx->sysroot_path);
           return NULL;
         }
+      /* as ostree admin does: say so, then wait (an automatic update or
+       * a boot's health check holds it only for a while) */
       if (!acquired)
         {
-          host_throw(error, "another host or ostree operation is running (sysroot lock held)");
-          return NULL;
+          fprintf(stderr, "host: waiting for another host or ostree operation (sysroot lock)\n");
+          if (!ostree_sysroot_lock(sysroot, error))
+            {
+              g_prefix_error(error, "cannot lock the sysroot '%s': ", ctx->sysroot_path);
+              return NULL;
+            }
         }
     }
   if (!ostree_sysroot_load(sysroot, NULL, error))
