@@ -63,11 +63,9 @@ run_policy(HostContext *ctx, const HostConfig *cfg, GError **error)
     return record_run(ctx, "automatic updates are off (policy=off)", error);
   if (host_state_paused(state))
     return record_run(ctx, "automatic updates are paused ('host auto-update resume')", error);
-  g_autoptr(OstreeSysroot) sysroot = host_sysroot_load(ctx, TRUE, error);
-  if (!sysroot)
-    return FALSE;
   g_auto(HostUpgradePlan) plan = { 0 };
-  if (!host_upgrade_find(ctx, sysroot, &plan, error))
+  g_autoptr(OstreeSysroot) sysroot = host_upgrade_start(ctx, &plan, error);
+  if (!sysroot)
     return FALSE;
   if (plan.already_staged)
     return maybe_reboot(ctx, cfg, error);
