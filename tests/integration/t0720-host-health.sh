@@ -42,6 +42,44 @@ test_expect_success 'grub-mkconfig names the same entry first, in valid GRUB scr
   if command -v grub-script-check >/dev/null; then grub-script-check "$out"; fi
 '
 
+# One boot as GRUB runs /loader/grub.cfg: its head (up to the first
+# menuentry) is also valid sh once each `set X=Y` reads X=Y, with load_env and
+# save_env over a copy of the grubenv.  Prints "DEFAULT TRIES".
+grub_boot() {
+  local cfg=$1 env=$2
+  sed -n '/^set default=/,/^menuentry/p' "$cfg" | sed '$d' |
+    sed -E 's/(^ *|then |else )set ([a-z_0-9]+)=/\1\2=/; s|/grub/grubenv|"$GENV"|g' >"$TEST_TMP/head.sh"
+  (
+    GENV=$env
+    serial() { :; }
+    terminal_input() { :; }
+    terminal_output() { :; }
+    load_env() {
+      shift 2
+      for v in "$@"; do eval "$v=\$(sed -n 's/^$v=//p' \"\$GENV\")"; done
+    }
+    save_env() {
+      shift 2
+      for v in "$@"; do eval "sed -i \"s|^$v=.*|$v=\$$v|\" \"\$GENV\""; done
+    }
+    . "$TEST_TMP/head.sh" >/dev/null
+    echo "$default $keel_tries"
+  )
+}
+
+test_expect_success 'grub.cfg counts boots of the armed entry, then boots entry 1' '
+  cfg=$SYSROOT/boot/loader/grub.cfg &&
+  cp "$GRUBENV" env.copy &&
+  assert_streq "$(grub_boot "$cfg" env.copy)" "0 1" &&
+  assert_streq "$(grub_boot "$cfg" env.copy)" "0 2" &&
+  assert_streq "$(grub_boot "$cfg" env.copy)" "1 2" &&
+  assert_streq "$(grub_boot "$cfg" env.copy)" "1 2" &&
+  sed "s|^keel_pending=.*|keel_pending=/ostree/boot.0/keel/other/0|" "$GRUBENV" >env.other &&
+  assert_streq "$(grub_boot "$cfg" env.other)" "0 0" &&
+  sed "s|^keel_pending=.*|keel_pending=|" "$GRUBENV" >env.off &&
+  assert_streq "$(grub_boot "$cfg" env.off)" "0 0"
+'
+
 test_expect_success 'health fails on a failing health.d check: recorded, still armed' '
   conf "boot-tries=2" "health-network=no" "health-engine=no" "health-timeout=20" &&
   printf "#!/bin/sh\necho checking\nexit 3\n" >"$KEEL_HEALTH_DIR/10-app" &&
