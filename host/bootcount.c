@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bootcount.h"
 #include "config.h"
@@ -26,6 +27,20 @@ static char *
 grubenv_path(HostContext *ctx)
 {
   return g_build_filename(ctx->sysroot_path, HOST_GRUBENV_RELPATH, NULL);
+}
+
+/* On the running system the block must land on the /boot partition GRUB
+ * reads, never in the root filesystem's empty /boot (a /boot mounted
+ * "nofail" may be late or missing). */
+static gboolean
+boot_mounted(HostContext *ctx, GError **error)
+{
+  struct stat root, boot;
+  if (!g_str_equal(ctx->sysroot_path, "/"))
+    return TRUE;
+  if (stat("/", &root) < 0 || stat("/boot", &boot) < 0 || root.st_dev == boot.st_dev)
+    return host_throw(error, "/boot is not mounted: cannot reach the GRUB environment block");
+  return TRUE;
 }
 
 void
@@ -38,8 +53,10 @@ gboolean
 host_bootcount_read(HostContext *ctx, HostBootCount *bc, GError **error)
 {
   g_autofree char *path = grubenv_path(ctx);
-  g_autoptr(GHashTable) vars = host_grubenv_read(path, error);
   memset(bc, 0, sizeof(*bc));
+  if (!boot_mounted(ctx, error))
+    return FALSE;
+  g_autoptr(GHashTable) vars = host_grubenv_read(path, error);
   if (!vars)
     return FALSE;
   const char *p = g_hash_table_lookup(vars, HOST_GRUBENV_PENDING);
@@ -76,6 +93,8 @@ host_bootcount_arm(HostContext *ctx, OstreeDeployment *d, guint *ret_tries, GErr
   if (ret_tries)
     *ret_tries = max_tries;
   g_autofree char *entry = host_bootcount_entry(d);
+  if (!boot_mounted(ctx, error))
+    return FALSE;
   if (!entry)
     return host_throw(error, "the new deployment has no boot entry to count");
   g_autofree char *path = grubenv_path(ctx);
@@ -94,6 +113,8 @@ gboolean
 host_bootcount_disarm(HostContext *ctx, GError **error)
 {
   g_autofree char *path = grubenv_path(ctx);
+  if (!boot_mounted(ctx, error))
+    return FALSE;
   g_autoptr(GHashTable) vars = host_grubenv_read(path, error);
   if (!vars)
     return FALSE;
