@@ -32,14 +32,14 @@ grubenv_path(HostContext *ctx)
 /* On the running system the block must land on the /boot partition GRUB
  * reads, never in the root filesystem's empty /boot (a /boot mounted
  * "nofail" may be late or missing). */
-static gboolean
-boot_mounted(HostContext *ctx, GError **error)
+gboolean
+host_boot_mounted(HostContext *ctx, GError **error)
 {
   struct stat root, boot;
   if (!g_str_equal(ctx->sysroot_path, "/"))
     return TRUE;
   if (stat("/", &root) < 0 || stat("/boot", &boot) < 0 || root.st_dev == boot.st_dev)
-    return host_throw(error, "/boot is not mounted: cannot reach the GRUB environment block");
+    return host_throw(error, "/boot is not mounted");
   return TRUE;
 }
 
@@ -54,7 +54,7 @@ host_bootcount_read(HostContext *ctx, HostBootCount *bc, GError **error)
 {
   g_autofree char *path = grubenv_path(ctx);
   memset(bc, 0, sizeof(*bc));
-  if (!boot_mounted(ctx, error))
+  if (!host_boot_mounted(ctx, error))
     return FALSE;
   g_autoptr(GHashTable) vars = host_grubenv_read(path, error);
   if (!vars)
@@ -93,7 +93,7 @@ host_bootcount_arm(HostContext *ctx, OstreeDeployment *d, guint *ret_tries, GErr
   if (ret_tries)
     *ret_tries = max_tries;
   g_autofree char *entry = host_bootcount_entry(d);
-  if (!boot_mounted(ctx, error))
+  if (!host_boot_mounted(ctx, error))
     return FALSE;
   if (!entry)
     return host_throw(error, "the new deployment has no boot entry to count");
@@ -113,7 +113,7 @@ gboolean
 host_bootcount_disarm(HostContext *ctx, GError **error)
 {
   g_autofree char *path = grubenv_path(ctx);
-  if (!boot_mounted(ctx, error))
+  if (!host_boot_mounted(ctx, error))
     return FALSE;
   g_autoptr(GHashTable) vars = host_grubenv_read(path, error);
   if (!vars)

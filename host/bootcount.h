@@ -14,6 +14,9 @@ typedef struct
   guint max_tries;
 } HostBootCount;
 
+/* On the running system: /boot is a mount of its own (the partition GRUB
+ * and ostree's boot entries live on). */
+gboolean host_boot_mounted(HostContext *ctx, GError **error);
 void host_bootcount_clear(HostBootCount *bc);
 gboolean host_bootcount_read(HostContext *ctx, HostBootCount *bc, GError **error);
 /* The ostree= kernel argument of D's boot entry (NULL for a staged one). */

@@ -66,7 +66,7 @@ host_deploy_commit(HostContext *ctx, OstreeSysroot *sysroot, const HostDeployOpt
     return deploy_now(ctx, sysroot, &o, merge, ret_new, error);
 
   g_autoptr(OstreeDeployment) d = NULL;
-  if (!start_finalize_units(error))
+  if (!host_boot_mounted(ctx, error) || !start_finalize_units(error))
     return FALSE;
   if (!ostree_sysroot_stage_tree(sysroot, host_osname(sysroot), o.checksum, o.origin, merge,
                                  o.kargs, &d, NULL, error))
