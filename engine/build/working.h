@@ -134,7 +134,7 @@ struct keel_working_run_opts
    * stdin defaults to /dev/null unless stdin_inherit. */
   int stdout_fd, stderr_fd;
   bool stdin_inherit;
-  bool tty; /* allocate a terminal on this process's stdin (keel run-in -t) */
+  const char *runtime_root; /* the OCI runtime's state root; NULL: /run/keel-runtime */
 };
 
 #define KEEL_WORKING_RUN_OPTS_INIT                                                                 \
