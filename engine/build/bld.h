@@ -17,13 +17,14 @@ struct bld
   struct keel_containerfile *cf;
   int ctxfd;
   struct keel_ignore *ignore;
-  char *stage_ids;    /* n_stages * KEEL_DIGEST_MAX: a built stage's image id, "" if not */
+  char *stage_ids;       /* n_stages * KEEL_DIGEST_MAX: a built stage's image id, "" if not */
   struct keel_strv meta; /* global ARGs "K=V" (value known) */
   bool *arg_used;        /* per opts->build_args entry */
   size_t n_args;
-  unsigned step, steps;  /* for "STEP n/N" */
-  int tmpdir_fd;         /* scratch for heredoc files */
+  unsigned step, steps; /* for "STEP n/N" */
+  int tmpdir_fd;        /* scratch for heredoc files */
   char tmpdir[256];
+  struct keel_error *err;
 };
 
 /* One variable in scope: value NULL means declared without a value. */
@@ -40,10 +41,10 @@ struct stage
   json_object *doc;             /* the image config document being built */
   struct var *args;
   size_t n_args;
-  struct keel_working *w;       /* open working container, or NULL */
-  bool w_dirty;                 /* w has changes not yet committed */
-  bool cmd_set;                 /* CMD given in this stage (ENTRYPOINT keeps it) */
-  unsigned pending;             /* config steps not yet committed (layers off) */
+  struct keel_working *w; /* open working container, or NULL */
+  bool w_dirty;           /* w has changes not yet committed */
+  bool cmd_set;           /* CMD given in this stage (ENTRYPOINT keeps it) */
+  unsigned pending;       /* config steps not yet committed (layers off) */
 };
 
 /* doc.c: the OCI image config document. */
@@ -73,6 +74,11 @@ int step_run(struct stage *st, const struct keel_cf_instr *in, struct keel_error
 int stage_commit_pending(struct stage *st, struct keel_error *err);
 int stage_working(struct stage *st, struct keel_error *err);
 void stage_drop_working(struct stage *st);
+
+int step_labels(struct stage *st, char *const *labels, struct keel_error *err);
+/* --build-arg value for name (marking it used), or NULL; a global ARG's value. */
+const char *bld_build_arg(struct bld *b, const char *name);
+const char *bld_meta(struct bld *b, const char *name);
 
 /* Print a progress line. */
 void bld_say(struct bld *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -18,8 +18,8 @@ struct keel_digest_ctx;
  * context-relative paths ("." for the whole context), appended to *list
  * (a NULL-terminated vector grown with keel_strv_*).  Messages name the
  * source; the caller adds "FILE:LINE: ". */
-int keel_context_sources(int ctxfd, const struct keel_ignore *ig, const char *src,
-                         char ***list, struct keel_error *err);
+int keel_context_sources(int ctxfd, const struct keel_ignore *ig, const char *src, char ***list,
+                         struct keel_error *err);
 
 /* Feed the digest of path (context-relative; a directory recursively,
  * ignore rules applied) into ctx. */

@@ -85,7 +85,8 @@ doc_strv(json_object *doc, const char *key)
 {
   json_object *a;
   struct keel_strv v = { 0 };
-  if (json_object_object_get_ex(doc_config(doc), key, &a) && json_object_is_type(a, json_type_array))
+  if (json_object_object_get_ex(doc_config(doc), key, &a)
+      && json_object_is_type(a, json_type_array))
     for (size_t i = 0; i < json_object_array_length(a); i++)
       if (!keel_strv_pushdup(&v, json_object_get_string(json_object_array_get_idx(a, i)) ?: ""))
         {
@@ -105,7 +106,8 @@ const char *
 doc_str(json_object *doc, const char *key)
 {
   json_object *v;
-  if (json_object_object_get_ex(doc_config(doc), key, &v) && json_object_is_type(v, json_type_string))
+  if (json_object_object_get_ex(doc_config(doc), key, &v)
+      && json_object_is_type(v, json_type_string))
     return json_object_get_string(v);
   return NULL;
 }

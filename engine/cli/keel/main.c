@@ -32,6 +32,10 @@ static const struct cli_command commands[] = {
   { "logout", cmd_logout, "logout REGISTRY | --all" },
   { "system", cmd_system, "system check [--repair] | system df" },
   { "run", cmd_run, "run [OPTIONS] IMAGE [COMMAND [ARG...]]" },
+  { "build", cmd_build,
+    "build [-t NAME]... [-f FILE] [--build-arg K=V]... [--target STAGE] [--no-cache] "
+    "[--pull[=always|missing|never]] [--platform P] [--layers[=BOOL]] [--network MODE] "
+    "[--label K=V]... CONTEXT" },
   { "create", cmd_create, "create [OPTIONS] IMAGE [COMMAND [ARG...]]" },
   { "start", cmd_start, "start [-a] [-i] CONTAINER..." },
   { "attach", cmd_attach, "attach [--no-stdin] CONTAINER" },
