@@ -16,6 +16,7 @@ struct bld
   const struct keel_build_opts *o;
   struct keel_containerfile *cf;
   int ctxfd;
+  char *ctx_abs; /* the context's absolute path (bind mounts) */
   struct keel_ignore *ignore;
   char *stage_ids;       /* n_stages * KEEL_DIGEST_MAX: a built stage's image id, "" if not */
   struct keel_strv meta; /* global ARGs "K=V" (value known) */

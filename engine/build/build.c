@@ -166,6 +166,8 @@ open_context(struct bld *b, char **ret_path, char **ret_text, size_t *ret_len)
   b->ctxfd = open(o->context, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (b->ctxfd < 0)
     return keel_error_set_errno(b->err, errno, "build context '%s'", o->context);
+  if (!(b->ctx_abs = realpath(o->context, NULL)))
+    return keel_error_set_errno(b->err, errno, "build context '%s'", o->context);
   char *path = NULL;
   if (o->file)
     path = strdup(o->file);
@@ -252,6 +254,7 @@ cleanup(struct bld *b)
   if (b->tmpdir[0])
     keel_rm_rf_at(AT_FDCWD, b->tmpdir);
   keel_containerfile_free(b->cf);
+  free(b->ctx_abs);
   keel_ignore_free(b->ignore);
   keel_strv_clear(&b->meta);
   free(b->arg_used);

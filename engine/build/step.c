@@ -547,7 +547,7 @@ bind_source(struct stage *st, struct step *sp, struct run_ctx *rc, size_t i, str
     r = keel_context_digest(st->b->ctxfd, st->b->ignore, list[0], sp->key, err);
   if (r < 0)
     return keel_error_prefix(err, "%s:%u: RUN --mount", st->b->cf->path, sp->in->line);
-  return asprintf(&rc->paths[i], "%s/%s", st->b->o->context, list[0]) < 0
+  return asprintf(&rc->paths[i], "%s/%s", st->b->ctx_abs, list[0]) < 0
              ? keel_error_set(err, ENOMEM, "out of memory")
              : 0;
 }
