@@ -152,7 +152,7 @@ test_expect_success 'USER, EXPOSE, VOLUME, LABEL, ENTRYPOINT, SHELL, STOPSIGNAL,
 	RUN id -u >/tmp/uid
 	STOPSIGNAL SIGINT
 	HEALTHCHECK --interval=30s --timeout=5s --retries=4 CMD ["true"]
-	ONBUILD RUN echo triggered >/onbuild
+	ONBUILD RUN echo triggered >/tmp/onbuild
 	CF
   bld -t t5 . &&
   img_config t5 >cfg &&
@@ -164,15 +164,15 @@ test_expect_success 'USER, EXPOSE, VOLUME, LABEL, ENTRYPOINT, SHELL, STOPSIGNAL,
   assert_streq "$(jq -c .config.Labels cfg)" "{\"com.example.a\":\"x y\",\"b\":\"c\"}" &&
   assert_streq "$(jq -r .config.StopSignal cfg)" SIGINT &&
   assert_streq "$(jq -c .config.Healthcheck cfg)" "{\"Test\":[\"CMD\",\"true\"],\"Interval\":30000000000,\"Timeout\":5000000000,\"Retries\":4}" &&
-  assert_streq "$(jq -c .config.OnBuild cfg)" "[\"RUN echo triggered >/onbuild\"]" &&
+  assert_streq "$(jq -c .config.OnBuild cfg)" "[\"RUN echo triggered >/tmp/onbuild\"]" &&
   assert_streq "$(jq -r .author cfg)" "someone <someone@example.org>" &&
   assert_streq "$(jq -c .config.Shell cfg)" "[\"/bin/sh\",\"-ec\"]" &&
   assert_streq "$(keel run --rm --network none --entrypoint cat t5 /shell-flags /tmp/uid)" "/bin/sh ce
 65534" &&
   assert_streq "$(in_img t5 x)" "ep x" &&
-  printf "FROM t5\nRUN cat /onbuild >/seen\n" >Containerfile.child &&
+  printf "FROM t5\nRUN cat /tmp/onbuild >/tmp/seen\n" >Containerfile.child &&
   bld -f Containerfile.child -t t5child . &&
-  assert_streq "$(keel run --rm --network none --entrypoint cat t5child /seen)" triggered &&
+  assert_streq "$(keel run --rm --network none --entrypoint cat t5child /tmp/seen)" triggered &&
   img_config t5child >cfg2 && assert_streq "$(jq -c .config.OnBuild cfg2)" null &&
   printf "FROM busybox\nENTRYPOINT [\"/bin/echo\"]\n" >Containerfile.ep &&
   bld -f Containerfile.ep -t t5ep . && img_config t5ep >cfg3 &&
