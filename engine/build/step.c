@@ -206,7 +206,9 @@ step_lookup(struct stage *st, struct step *sp, char key[KEEL_DIGEST_MAX], struct
   int r = key_add(sp, "parent", st->parent[0] ? st->parent : "scratch");
   if (r >= 0)
     r = key_add(sp, "platform", b->o->platform);
-  if (r >= 0)
+  /* Build args reach a RUN as its environment; elsewhere only through
+   * the expanded arguments already in the key (Docker's rule). */
+  if (r >= 0 && sp->in->cmd == KEEL_CF_RUN)
     r = args_in_scope(st, sp);
   if (r >= 0)
     r = keel_digest_final(sp->key, key);
@@ -916,8 +918,6 @@ copy_prepare(struct stage *st, struct step *sp, struct copy_plan *p, struct keel
         if ((r = keel_context_digest(b->ctxfd, b->ignore, p->ctx_sources[j], sp->key, err)) < 0)
           return keel_error_prefix(err, "%s:%u: %s", b->cf->path, in->line, name);
     }
-  if (!fv)
-    key_add(sp, "ignore", keel_ignore_digest(b->ignore));
   return 0;
 }
 

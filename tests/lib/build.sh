@@ -43,6 +43,6 @@ in_img() {
 steps() {
   awk '/^STEP [0-9]+\//{ if (n) printf "%s", s; n++; s = "-"; next }
        /^--> Using cache /{ s = "H"; next }
-       /^--> [0-9a-f]{12}$/{ s = "M"; next }
+       /^--> [0-9a-f]+$/{ s = "M"; next }
        END { if (n) printf "%s", s; print "" }' "$1"
 }
