@@ -145,6 +145,22 @@ copy_data(int in, int out, const char *abs, struct keel_error *err)
   return 0;
 }
 
+/* The parent of abs, with nothing but a directory left at its name. */
+static int
+room_for(struct copier *c, const char *abs, const char **ret_name, struct keel_error *err)
+{
+  int pfd = copier_parent(c, abs, ret_name, err);
+  if (pfd < 0)
+    return pfd;
+  int r = copier_clear(pfd, *ret_name, false, abs, err);
+  if (r < 0)
+    {
+      close(pfd);
+      return r;
+    }
+  return pfd;
+}
+
 /* A file already copied under another name: link to it instead. */
 static int
 hardlink(struct copier *c, const struct stat *st, int dirfd, const char *name, const char *abs,
@@ -175,12 +191,10 @@ static int
 copy_file(struct copier *c, int sfd, const struct stat *st, const char *abs, struct keel_error *err)
 {
   const char *name;
-  _cleanup_close_ int pfd = copier_parent(c, abs, &name, err);
+  _cleanup_close_ int pfd = room_for(c, abs, &name, err);
   if (pfd < 0)
     return pfd;
-  int r = copier_clear(pfd, name, false, abs, err);
-  if (r < 0)
-    return r;
+  int r;
   if ((r = hardlink(c, st, pfd, name, abs, err)) != 0)
     return r < 0 ? r : 0;
   _cleanup_close_ int out
@@ -198,12 +212,10 @@ copy_special(struct copier *c, int sdir, const char *sname, const struct stat *s
              struct keel_error *err)
 {
   const char *name;
-  _cleanup_close_ int pfd = copier_parent(c, abs, &name, err);
+  _cleanup_close_ int pfd = room_for(c, abs, &name, err);
   if (pfd < 0)
     return pfd;
-  int r = copier_clear(pfd, name, false, abs, err);
-  if (r < 0)
-    return r;
+  int r;
   if (S_ISLNK(st->st_mode))
     {
       char target[4097];

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "build/internal.h"
@@ -29,6 +30,12 @@ struct targets
 {
   char *created[MAX_TARGETS];
   size_t n;
+  /* directories that had no copy in upper/ before the run: creating a
+   * mount point in them copies them up, which would put them in the
+   * next layer though nothing in them changed */
+  char *fresh[MAX_TARGETS];
+  size_t n_fresh;
+  const char *upper;
 };
 
 static void
@@ -36,7 +43,73 @@ targets_free(struct targets *t)
 {
   for (size_t i = 0; i < t->n; i++)
     free(t->created[i]);
-  t->n = 0;
+  for (size_t i = 0; i < t->n_fresh; i++)
+    free(t->fresh[i]);
+  t->n = t->n_fresh = 0;
+}
+
+/* Remember the ancestors of path that upper/ does not hold yet. */
+static void
+note_fresh(const char *upper, const char *path, struct targets *t)
+{
+  char p[4096];
+  snprintf(p, sizeof(p), "%s", path);
+  for (char *slash = strrchr(p, '/'); slash && slash != p && t->n_fresh < MAX_TARGETS;
+       slash = strrchr(p, '/'))
+    {
+      *slash = '\0';
+      char u[8192];
+      struct stat st;
+      snprintf(u, sizeof(u), "%s%s", upper, p);
+      if (lstat(u, &st) == 0)
+        return;
+      for (size_t i = 0; i < t->n_fresh; i++)
+        if (!strcmp(t->fresh[i], p))
+          return;
+      t->fresh[t->n_fresh++] = strdup(p);
+    }
+}
+
+/* The lowest-priority answer to "what is dir like below upper/": the
+ * topmost lower layer holding it. */
+static bool
+same_as_lower(struct keel_working *w, const char *dir, const struct stat *up)
+{
+  _cleanup_strv_ char **lowers = NULL;
+  size_t n;
+  if (working_lowers(w->store, keel_working_image(w), NULL, &lowers, &n, NULL) < 0)
+    return false;
+  for (size_t i = n; i-- > 0;)
+    {
+      char p[8192];
+      struct stat st;
+      snprintf(p, sizeof(p), "%s%s", lowers[i], dir);
+      if (lstat(p, &st) == 0)
+        return S_ISDIR(st.st_mode) && st.st_mode == up->st_mode && st.st_uid == up->st_uid
+               && st.st_gid == up->st_gid;
+    }
+  return false;
+}
+
+/* After the run, with the overlay unmounted (it was not mounted
+ * before): drop the copied-up
+ * directories that are empty, not opaque and as in the layers below. */
+static void
+drop_fresh(struct keel_working *w, const char *upper, struct targets *t)
+{
+  if (!t->n_fresh || keel_working_umount(w, NULL) < 0)
+    return;
+  for (size_t i = t->n_fresh; i-- > 0;)
+    {
+      char u[8192], v[4];
+      struct stat st;
+      snprintf(u, sizeof(u), "%s%s", upper, t->fresh[i]);
+      if (lstat(u, &st) < 0 || !S_ISDIR(st.st_mode)
+          || lgetxattr(u, "trusted.overlay.opaque", v, sizeof(v)) >= 0
+          || !same_as_lower(w, t->fresh[i], &st))
+        continue;
+      rmdir(u);
+    }
 }
 
 /* Remember the first missing component of path (if any). */
@@ -59,6 +132,8 @@ note_target(int rootfd, const char *path, struct targets *t)
         }
       if (fd == -ENOENT)
         t->created[t->n++] = strdup(prefix);
+      if (fd == -ENOENT && t->upper)
+        note_fresh(t->upper, prefix, t);
       return;
     }
 }
@@ -107,7 +182,6 @@ remove_targets(int rootfd, struct targets *t)
           close(pfd);
         }
     }
-  targets_free(t);
 }
 
 static int
@@ -410,6 +484,8 @@ keel_working_run(struct keel_working *w, const struct keel_working_run_opts *o, 
   if (!o->argv || !o->argv[0])
     return keel_error_set(err, -EINVAL, "no command given");
   const char *rootfs;
+  /* left mounted (keel mount) → stays mounted, upper/ untouched */
+  bool was_mounted = keel_working_mounted(w);
   int r = keel_working_mount(w, &rootfs, err);
   if (r < 0)
     return r;
@@ -425,7 +501,9 @@ keel_working_run(struct keel_working *w, const struct keel_working_run_opts *o, 
   if (fd < 0)
     return keel_error_prefix(err, "working directory");
   close(fd);
-  struct targets t = { .n = 0 };
+  char upper[4096];
+  keel_ctr_path(keel_store_root(w->store), w->id, "upper", upper, sizeof(upper));
+  struct targets t = { .upper = upper };
   note_targets(rootfd, rec, &t);
   char netns[4096], bundle[4096];
   bool bridge = o->network == KEEL_WORKING_NET_BRIDGE;
@@ -438,5 +516,8 @@ keel_working_run(struct keel_working *w, const struct keel_working_run_opts *o, 
   if (bridge)
     bridge_down(w);
   remove_targets(rootfd, &t);
+  if (!was_mounted)
+    drop_fresh(w, upper, &t);
+  targets_free(&t);
   return r;
 }

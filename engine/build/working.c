@@ -100,6 +100,24 @@ keel_working_free(struct keel_working *w)
   free(w);
 }
 
+/* A handle over a record (taken). */
+static int
+handle(struct keel_store *s, const char *id, json_object *rec, struct keel_working **ret,
+       struct keel_error *err)
+{
+  struct keel_working *w = calloc(1, sizeof(*w));
+  if (!w)
+    {
+      json_object_put(rec);
+      return keel_error_set(err, -ENOMEM, "out of memory");
+    }
+  w->store = s;
+  snprintf(w->id, sizeof(w->id), "%s", id);
+  w->rec = rec;
+  *ret = w;
+  return 0;
+}
+
 /* The image's config document, or a fresh one for scratch. */
 static int
 base_config(struct keel_store *s, const struct keel_image *img, const char *platform,
@@ -148,7 +166,7 @@ new_record(struct keel_store *s, const struct keel_working_create_opts *o, json_
       return keel_ctr_new(keel_store_root(s), rec, id, err);
     }
   char base[160], name[180];
-  default_name(o->image, base, sizeof(base));
+  default_name(o->ref ? o->ref : o->image, base, sizeof(base));
   for (int i = 1; i < 1000; i++)
     {
       if (i == 1)
@@ -187,7 +205,7 @@ keel_working_create(struct keel_store *s, const struct keel_working_create_opts 
   _cleanup_json_ json_object *rec = json_object_new_object();
   json_object_object_add(rec, "Kind", json_object_new_string(KEEL_WORKING_KIND));
   json_object_object_add(rec, "Image", json_object_new_string(img ? img->id : ""));
-  json_object_object_add(rec, "ImageName", json_object_new_string(o->image));
+  json_object_object_add(rec, "ImageName", json_object_new_string(o->ref ? o->ref : o->image));
   json_object_object_add(rec, "Created", json_object_new_string(now));
   json_object *host = json_object_new_object();
   json_object_object_add(host, "NetworkMode", json_object_new_string("none"));
@@ -198,14 +216,7 @@ keel_working_create(struct keel_store *s, const struct keel_working_create_opts 
   char id[KEEL_CTR_ID_LEN + 1];
   if ((r = new_record(s, o, rec, id, err)) < 0)
     return r;
-  struct keel_working *w = calloc(1, sizeof(*w));
-  if (!w)
-    return keel_error_set(err, -ENOMEM, "out of memory");
-  w->store = s;
-  memcpy(w->id, id, sizeof(w->id));
-  w->rec = TAKE_PTR(rec);
-  *ret = w;
-  return 0;
+  return handle(s, id, TAKE_PTR(rec), ret, err);
 }
 
 int
@@ -220,14 +231,7 @@ keel_working_open(struct keel_store *s, const char *what, struct keel_working **
   const char *kind = working_str(rec, "Kind");
   if (!kind || strcmp(kind, KEEL_WORKING_KIND))
     return keel_error_set(err, -EMEDIUMTYPE, "'%s' is a container, not a working container", what);
-  struct keel_working *w = calloc(1, sizeof(*w));
-  if (!w)
-    return keel_error_set(err, -ENOMEM, "out of memory");
-  w->store = s;
-  memcpy(w->id, id, sizeof(w->id));
-  w->rec = TAKE_PTR(rec);
-  *ret = w;
-  return 0;
+  return handle(s, id, TAKE_PTR(rec), ret, err);
 }
 
 int
@@ -248,7 +252,8 @@ keel_working_list(struct keel_store *s, char ***ret_ids, size_t *ret_n, struct k
       else
         free(TAKE_PTR(ids[i]));
     }
-  ids[k] = NULL;
+  if (ids)
+    ids[k] = NULL;
   *ret_ids = TAKE_PTR(ids);
   *ret_n = k;
   return 0;

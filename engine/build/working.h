@@ -48,6 +48,9 @@ struct keel_working_create_opts
   /* The name to give it; NULL: "<image base name>-working-container",
    * with "-2", "-3" ... appended while taken (buildah's naming). */
   const char *name;
+  /* The reference the user gave ("busybox", "registry/app:1"): recorded,
+   * and the default name is made from it; NULL: image. */
+  const char *ref;
   /* scratch only: "os/arch[/variant]" of the config; NULL: the host's.
    * (For an image, the image's own platform is kept.) */
   const char *platform;
@@ -55,7 +58,7 @@ struct keel_working_create_opts
 
 #define KEEL_WORKING_CREATE_OPTS_INIT                                                              \
   {                                                                                                \
-    NULL, NULL, NULL                                                                               \
+    NULL, NULL, NULL, NULL                                                                         \
   }
 
 /* Make a new working container (record only; nothing is mounted). */

@@ -91,6 +91,17 @@ int cmd_top(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_cp(int argc, char **argv);
 int cmd_network(int argc, char **argv);
+int cmd_from(int argc, char **argv);
+int cmd_run_in(int argc, char **argv);
+int cmd_copy(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
+int cmd_umount(int argc, char **argv);
+int cmd_containers(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
+/* run.c: print err; podman's 127 (not found) / 126 (cannot execute) /
+ * 125 (anything else) */
+int cli_exec_fail(struct keel_error *err);
 /* run.c: relay an attach socket to our stdio; the last exit code or -1 */
 int relay(int sock, bool in, bool tty);
 /* ctr.c */
