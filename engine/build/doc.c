@@ -204,7 +204,13 @@ doc_scratch(const char *platform)
     sscanf(platform, "%31[^/]/%31[^/]", os, arch);
   json_object_object_add(doc, "architecture", json_object_new_string(arch));
   json_object_object_add(doc, "os", json_object_new_string(os));
-  json_object_object_add(doc, "config", json_object_new_object());
+  /* As docker build and buildah: a scratch image still gets a PATH. */
+  json_object *config = json_object_new_object(), *env = json_object_new_array();
+  json_object_array_add(
+      env,
+      json_object_new_string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+  json_object_object_add(config, "Env", env);
+  json_object_object_add(doc, "config", config);
   json_object *rootfs = json_object_new_object();
   json_object_object_add(rootfs, "type", json_object_new_string("layers"));
   json_object_object_add(rootfs, "diff_ids", json_object_new_array());

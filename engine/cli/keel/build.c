@@ -1,6 +1,6 @@
 /* keel build [-t NAME]... [-f FILE] [--build-arg K=V]... [--target STAGE]
  *   [--no-cache] [--pull[=always|missing|never]] [--platform P]
- *   [--layers[=BOOL]] [--network MODE] [--label K=V]... CONTEXT */
+ *   [--layers[=BOOL]] [--network MODE] [--label K=V]... [-q] CONTEXT */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -123,6 +123,7 @@ static const struct option build_options[] = {
   { "layers", optional_argument, NULL, O_LAYERS },
   { "network", required_argument, NULL, O_NETWORK },
   { "label", required_argument, NULL, O_LABEL },
+  { "quiet", no_argument, NULL, 'q' },
   { NULL, 0, NULL, 0 },
 };
 
@@ -135,6 +136,9 @@ parse_one(int c, struct build_flags *f, struct keel_build_opts *o, struct keel_e
       return add_tag(f, optarg, err);
     case 'f':
       o->file = optarg;
+      return 0;
+    case 'q':
+      o->out = NULL;
       return 0;
     case O_BUILD_ARG:
     case O_LABEL:
@@ -182,9 +186,10 @@ cmd_build(int argc, char **argv)
 {
   struct build_flags f = { .pull = "missing" };
   struct keel_build_opts o = KEEL_BUILD_OPTS_INIT;
+  o.out = stdout;
   struct keel_error err = KEEL_ERROR_INIT;
   int c, r = 0;
-  while (r == 0 && (c = getopt_long(argc, argv, "+t:f:", build_options, NULL)) != -1)
+  while (r == 0 && (c = getopt_long(argc, argv, "+t:f:q", build_options, NULL)) != -1)
     r = c == '?' ? keel_error_set(&err, EINVAL, "bad option (see keel --help)")
                  : parse_one(c, &f, &o, &err);
   if (r == 0 && argc - optind != 1)
@@ -198,7 +203,6 @@ cmd_build(int argc, char **argv)
       o.tags = f.tags.v;
       o.build_args = f.args.v;
       o.labels = f.labels.v;
-      o.out = stdout;
       o.runtime_root = ctr_runtime_root();
       o.resolve = resolve;
       o.resolve_userdata = &f;

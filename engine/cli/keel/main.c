@@ -35,7 +35,7 @@ static const struct cli_command commands[] = {
   { "build", cmd_build,
     "build [-t NAME]... [-f FILE] [--build-arg K=V]... [--target STAGE] [--no-cache] "
     "[--pull[=always|missing|never]] [--platform P] [--layers[=BOOL]] [--network MODE] "
-    "[--label K=V]... CONTEXT" },
+    "[--label K=V]... [-q] CONTEXT" },
   { "create", cmd_create, "create [OPTIONS] IMAGE [COMMAND [ARG...]]" },
   { "start", cmd_start, "start [-a] [-i] CONTAINER..." },
   { "attach", cmd_attach, "attach [--no-stdin] CONTAINER" },
