@@ -25,8 +25,8 @@ keel_context_open(int ctxfd, const char *path, int flags)
   return fd < 0 ? -errno : fd;
 }
 
-static bool
-has_wildcard(const char *s)
+bool
+keel_context_has_wildcard(const char *s)
 {
   for (; *s; s++)
     {
@@ -213,7 +213,7 @@ keel_context_sources(int ctxfd, const struct keel_ignore *ig, const char *src, c
     return keel_error_set_errno(err, r, "%s: bad source path", src);
   struct keel_strv out = { .v = *list, .n = keel_strv_len(*list) };
   out.cap = out.n + 1;
-  if (has_wildcard(clean))
+  if (keel_context_has_wildcard(clean))
     r = glob_sources(ctxfd, ig, src, clean, &out, err);
   else if ((r = check_one(ctxfd, ig, src, clean, err)) >= 0 && !keel_strv_pushdup(&out, clean))
     r = keel_error_set(err, ENOMEM, "out of memory");
@@ -320,4 +320,23 @@ keel_context_digest(int ctxfd, const struct keel_ignore *ig, const char *path,
   if (r < 0)
     return keel_error_set_errno(err, r, "%s: cannot read from the build context", path);
   return 0;
+}
+
+int
+keel_context_glob(int rootfd, const char *pattern, char ***list, struct keel_error *err)
+{
+  char clean[4096];
+  while (*pattern == '/')
+    pattern++;
+  int r = clean_relative(pattern, clean, sizeof(clean));
+  if (r < 0)
+    return keel_error_set_errno(err, r, "%s: bad source path", pattern);
+  struct keel_strv out = { .v = *list, .n = keel_strv_len(*list) };
+  out.cap = out.n + 1;
+  size_t before = out.n;
+  r = glob_sources(rootfd, NULL, pattern, clean, &out, err);
+  *list = out.v;
+  if (r == -ENOENT && keel_strv_len(*list) == before)
+    return keel_error_set(err, ENOENT, "%s: no source files match", pattern);
+  return r;
 }

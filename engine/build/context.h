@@ -30,4 +30,11 @@ int keel_context_digest(int ctxfd, const struct keel_ignore *ig, const char *pat
  * flags as for openat.  -EXDEV when it would leave the context. */
 int keel_context_open(int ctxfd, const char *path, int flags);
 
+/* True when a source has an unescaped * ? or [. */
+bool keel_context_has_wildcard(const char *s);
+
+/* Expand a wildcard source inside another root (an image's rootfs for
+ * COPY --from); no ignore rules.  Paths come back relative to the root. */
+int keel_context_glob(int rootfd, const char *pattern, char ***list, struct keel_error *err);
+
 #endif

@@ -930,6 +930,39 @@ copy_one(struct stage *st, struct keel_working_copy_opts *co, const char *src,
   return keel_working_copy(st->w, co, err);
 }
 
+/* COPY --from=X with a wildcard: the pattern is matched inside X's rootfs. */
+static int
+copy_from_glob(struct stage *st, struct keel_working_copy_opts *co, const char *pattern,
+               struct keel_error *err)
+{
+  struct keel_working_create_opts wo = KEEL_WORKING_CREATE_OPTS_INIT;
+  wo.image = co->from_image;
+  struct keel_working *fw = NULL;
+  const char *root;
+  _cleanup_strv_ char **list = NULL;
+  _cleanup_close_ int rootfd = -EBADF;
+  int r = keel_working_create(st->b->store, &wo, &fw, err);
+  if (r >= 0)
+    r = keel_working_mount(fw, &root, err);
+  if (r >= 0 && (rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    r = keel_error_set_errno(err, errno, "cannot open '%s'", root);
+  if (r >= 0)
+    r = keel_context_glob(rootfd, pattern, &list, err);
+  for (size_t i = 0; r >= 0 && list[i]; i++)
+    {
+      _cleanup_free_ char *abs = NULL;
+      r = asprintf(&abs, "/%s", list[i]) < 0 ? keel_error_set(err, ENOMEM, "out of memory")
+                                             : copy_one(st, co, abs, err);
+    }
+  if (fw)
+    {
+      struct keel_error ignored = KEEL_ERROR_INIT;
+      if (keel_working_remove(fw, &ignored) < 0)
+        keel_working_free(fw);
+    }
+  return r;
+}
+
 /* A heredoc source: its body (expanded unless the delimiter was quoted)
  * as a file named after the delimiter. */
 static int
@@ -980,7 +1013,8 @@ copy_exec(struct stage *st, struct step *sp, struct copy_plan *p, struct keel_er
       else if (p->from_id[0])
         {
           co.from_image = p->from_id;
-          r = copy_one(st, &co, s, err);
+          r = keel_context_has_wildcard(s) ? copy_from_glob(st, &co, s, err)
+                                           : copy_one(st, &co, s, err);
         }
       else
         for (; r >= 0 && p->ctx_sources && p->ctx_sources[cs]; cs++)

@@ -67,6 +67,15 @@ test_expect_success 'an unknown target is one clear line' '
   test "$(wc -l <err)" = 1
 '
 
+test_expect_success 'COPY --from with a wildcard matches inside the stage' '
+  cd ctx && printf "FROM busybox AS libs\nRUN mkdir /o && touch /o/a.so /o/b.so /o/c.txt\nFROM scratch\nCOPY --from=libs /o/*.so /lib/\n" >Containerfile.glob &&
+  bld -f Containerfile.glob -t glob1 . &&
+  assert_streq "$(img_files glob1 | cut -d" " -f1 | tr "\n" " ")" "./lib ./lib/a.so ./lib/b.so " &&
+  printf "FROM busybox AS libs\nFROM scratch\nCOPY --from=libs /nope/*.so /lib/\n" >Containerfile.noglob &&
+  test_must_fail bld -f Containerfile.noglob . 2>err &&
+  assert_file_has_content err "Containerfile.noglob:3: COPY: .*no source files .*match"
+'
+
 test_expect_success 'global ARG in FROM; the stage name is case-insensitive in --from' '
   cd ctx && printf "FROM busybox AS One\nRUN echo 1 >/one\nFROM busybox\nCOPY --from=ONE /one /one\n" >Containerfile.case &&
   bld -f Containerfile.case -t case1 . && assert_streq "$(in_img case1 cat /one)" 1 &&
