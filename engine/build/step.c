@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -472,7 +473,8 @@ struct run_ctx
   size_t n;
   struct keel_working *from_w[16]; /* working containers lent for bind from= */
   char *paths[16];
-  char *script; /* host file of a heredoc script, removed after */
+  char *script;  /* host file of a heredoc script, removed after */
+  int locks[16]; /* flocks of sharing=locked|private caches, 0 when none */
 };
 
 static void
@@ -482,6 +484,8 @@ run_ctx_clear(struct run_ctx *rc)
     {
       keel_cf_mount_clear(&rc->specs[i]);
       free(rc->paths[i]);
+      if (rc->locks[i] > 0)
+        close(rc->locks[i]);
       if (rc->from_w[i])
         {
           struct keel_error ignored = KEEL_ERROR_INIT;
@@ -554,6 +558,31 @@ bind_source(struct stage *st, struct step *sp, struct run_ctx *rc, size_t i, str
              : 0;
 }
 
+/* sharing=locked (and private, served the same way): one RUN at a time
+ * uses the cache; others wait. */
+static int
+cache_lock(struct stage *st, const char *id, int *ret, struct keel_error *err)
+{
+  char dig[KEEL_DIGEST_MAX], path[4096];
+  if (keel_digest_buffer(id, strlen(id), dig) < 0)
+    return keel_error_set(err, ENOMEM, "out of memory");
+  snprintf(path, sizeof(path), "%s/build-steps", keel_store_root(st->b->store));
+  mkdir(path, 0700);
+  snprintf(path, sizeof(path), "%s/build-steps/cache-%s.lock", keel_store_root(st->b->store),
+           strchr(dig, ':') + 1);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return keel_error_set_errno(err, errno, "cannot open '%s'", path);
+  if (flock(fd, LOCK_EX) < 0)
+    {
+      int e = errno;
+      close(fd);
+      return keel_error_set_errno(err, e, "cannot lock the cache '%s'", id);
+    }
+  *ret = fd;
+  return 0;
+}
+
 static int
 run_mounts(struct stage *st, struct step *sp, struct run_ctx *rc, struct keel_error *err)
 {
@@ -588,6 +617,9 @@ run_mounts(struct stage *st, struct step *sp, struct run_ctx *rc, struct keel_er
           wm->mode = m->mode >= 0 ? (mode_t)m->mode : 0755;
           wm->uid = m->uid >= 0 ? (uid_t)m->uid : 0;
           wm->gid = m->gid >= 0 ? (gid_t)m->gid : 0;
+          if (m->sharing != KEEL_CF_SHARING_SHARED
+              && (r = cache_lock(st, wm->source, &rc->locks[i], err)) < 0)
+            return r;
         }
       else
         {

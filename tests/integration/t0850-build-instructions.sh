@@ -216,6 +216,19 @@ ok
   assert_not_file_has_content files "^./scratch/f" && test ! -e dir/new
 '
 
+test_expect_success 'RUN --mount=type=cache,sharing=locked: concurrent builds take turns' '
+  cd ctx && cat >Containerfile.lock <<-\CF &&
+	FROM busybox
+	ARG WHO
+	RUN --mount=type=cache,target=/c,id=shared-lock,sharing=locked \
+	    if [ -e /c/busy ]; then echo clash; exit 1; fi; touch /c/busy; sleep 1; rm /c/busy; echo $WHO >>/c/done
+	CF
+  { bld -f Containerfile.lock --build-arg WHO=one . >o1 2>&1 & p1=$!; } &&
+  { bld -f Containerfile.lock --build-arg WHO=two . >o2 2>&1 & p2=$!; } &&
+  { rc1=0; wait $p1 || rc1=$?; rc2=0; wait $p2 || rc2=$?; echo "rc=$rc1,$rc2"; } &&
+  test "$rc1,$rc2" = 0,0 && ! grep -q "^clash" o1 o2
+'
+
 test_expect_success '-t twice, --label, -f elsewhere, Dockerfile fallback, --layers=false' '
   cd ctx && mkdir -p other && echo other >other/a.txt && printf "FROM busybox\nRUN echo df >/df\nENV X=1\nCOPY a.txt /\n" >other/Dockerfile &&
   bld -t n1 -t localhost/n2:v2 --label stage=final --label empty= -f other/Dockerfile . &&
