@@ -78,7 +78,7 @@ static int
 add_tag(struct build_flags *f, const char *name, struct keel_error *err)
 {
   char full[1024];
-  int r = cli_normalize_name(name, full, sizeof(full), err);
+  int r = cli_local_name(name, full, sizeof(full), err);
   if (r < 0)
     return r;
   if (!keel_strv_pushdup(&f->tags, full))

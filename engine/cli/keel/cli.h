@@ -42,6 +42,8 @@ int cli_find_image(struct keel_store *s, const char *what, struct keel_image **r
                    struct keel_error *err);
 /* A user's reference as the full name the store records. */
 int cli_normalize_name(const char *what, char *buf, size_t size, struct keel_error *err);
+/* A name for a new image (commit, build): unqualified → localhost/NAME:TAG. */
+int cli_local_name(const char *in, char *out, size_t size, struct keel_error *err);
 /* registries.conf (NULL when absent or broken). */
 const struct keel_registries_conf *cli_registries_conf(void);
 /* Registries tried for short names. */

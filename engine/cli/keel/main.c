@@ -336,3 +336,23 @@ main(int argc, char **argv)
   usage(stderr);
   return EXIT_ENGINE;
 }
+
+/* A name for a new image (commit, build): unqualified ones go to
+ * localhost/, as podman and buildah do. */
+int
+cli_local_name(const char *in, char *out, size_t size, struct keel_error *err)
+{
+  struct keel_reference ref, loc;
+  int r = keel_reference_parse(in, &ref, err);
+  if (r < 0)
+    return r;
+  if (ref.digest[0])
+    return keel_error_set(err, -EINVAL, "cannot name an image by a digest reference '%s'", in);
+  if (!ref.explicit_domain)
+    {
+      keel_reference_with_domain(&ref, "localhost", &loc);
+      ref = loc;
+    }
+  keel_reference_store_name(&ref, out, size);
+  return 0;
+}
