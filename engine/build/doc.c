@@ -4,32 +4,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <time.h>
 
 #include "build/bld.h"
+#include "build/internal.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 
 json_object *
 doc_config(json_object *doc)
 {
-  json_object *c;
-  if (json_object_object_get_ex(doc, "config", &c) && json_object_is_type(c, json_type_object))
-    return c;
-  c = json_object_new_object();
-  json_object_object_add(doc, "config", c);
-  return c;
+  return working_obj(doc, "config");
 }
 
 static json_object *
 config_obj(json_object *doc, const char *field)
 {
-  json_object *c = doc_config(doc), *o;
-  if (json_object_object_get_ex(c, field, &o) && json_object_is_type(o, json_type_object))
-    return o;
-  o = json_object_new_object();
-  json_object_object_add(c, field, o);
-  return o;
+  return working_obj(doc_config(doc), field);
 }
 
 static json_object *
@@ -105,11 +95,7 @@ doc_env(json_object *doc)
 const char *
 doc_str(json_object *doc, const char *key)
 {
-  json_object *v;
-  if (json_object_object_get_ex(doc_config(doc), key, &v)
-      && json_object_is_type(v, json_type_string))
-    return json_object_get_string(v);
-  return NULL;
+  return working_str(doc_config(doc), key);
 }
 
 void
@@ -154,34 +140,12 @@ doc_append(json_object *doc, const char *field, const char *value)
   json_object_array_add(config_array(doc, field), json_object_new_string(value));
 }
 
-static void
-now_rfc3339(char *buf, size_t size)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
-}
-
 void
 doc_history(json_object *doc, const char *created_by, bool empty_layer)
 {
-  json_object *h;
-  if (!json_object_object_get_ex(doc, "history", &h) || !json_object_is_type(h, json_type_array))
-    {
-      h = json_object_new_array();
-      json_object_object_add(doc, "history", h);
-    }
   char now[64];
-  now_rfc3339(now, sizeof(now));
-  json_object *e = json_object_new_object();
-  json_object_object_add(e, "created", json_object_new_string(now));
-  json_object_object_add(e, "created_by", json_object_new_string(created_by));
-  if (empty_layer)
-    json_object_object_add(e, "empty_layer", json_object_new_boolean(true));
-  json_object_array_add(h, e);
+  working_now(now, sizeof(now), -1);
+  working_history_add(doc, now, created_by, NULL, empty_layer);
 }
 
 int

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -570,15 +569,9 @@ cache_lock(struct stage *st, const char *id, int *ret, struct keel_error *err)
   mkdir(path, 0700);
   snprintf(path, sizeof(path), "%s/build-steps/cache-%s.lock", keel_store_root(st->b->store),
            strchr(dig, ':') + 1);
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = keel_lock_open(path);
   if (fd < 0)
-    return keel_error_set_errno(err, errno, "cannot open '%s'", path);
-  if (flock(fd, LOCK_EX) < 0)
-    {
-      int e = errno;
-      close(fd);
-      return keel_error_set_errno(err, e, "cannot lock the cache '%s'", id);
-    }
+    return keel_error_set_errno(err, fd, "cannot lock the cache '%s' (%s)", id, path);
   *ret = fd;
   return 0;
 }

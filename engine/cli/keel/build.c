@@ -21,34 +21,6 @@ struct build_flags
   struct keel_store *store;
 };
 
-/* keel pull as a step of build; its id line goes to stderr with its progress. */
-static int
-pull_into(const char *ref, const char *platform, struct keel_error *err)
-{
-  char plat[300];
-  char *argv[5] = { "pull", "-q" };
-  int n = 2;
-  if (platform)
-    {
-      snprintf(plat, sizeof(plat), "--platform=%s", platform);
-      argv[n++] = plat;
-    }
-  argv[n++] = (char *)ref;
-  argv[n] = NULL;
-  fflush(stdout);
-  int saved = dup(1);
-  if (saved < 0 || dup2(2, 1) < 0)
-    return keel_error_set_errno(err, errno, "cannot redirect stdout");
-  optind = 0;
-  int r = cmd_pull(n, argv);
-  fflush(stdout);
-  dup2(saved, 1);
-  close(saved);
-  if (r != 0)
-    return keel_error_set(err, ENOENT, "%s: image not known and could not be pulled", ref);
-  return 0;
-}
-
 static int
 resolve(void *userdata, const char *ref, const char *platform, char ret_id[KEEL_DIGEST_MAX],
         struct keel_error *err)
@@ -61,7 +33,7 @@ resolve(void *userdata, const char *ref, const char *platform, char ret_id[KEEL_
   if (r == -ENOENT && strcmp(f->pull, "never") != 0)
     {
       keel_error_clear(err);
-      if ((r = pull_into(ref, platform, err)) < 0)
+      if ((r = cli_pull_step(ref, platform, STDERR_FILENO, err)) < 0)
         return r;
       r = cli_find_image(f->store, ref, &img, err);
     }

@@ -57,6 +57,8 @@ int cli_dispatch(const char *group, const struct cli_command *table, size_t n, i
                  char **argv);
 
 int cmd_pull(int argc, char **argv);
+/* keel pull as a step of run or build; its output to out_fd (-1: none). */
+int cli_pull_step(const char *ref, const char *platform, int out_fd, struct keel_error *err);
 int cmd_images(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_image_inspect(int argc, char **argv);
