@@ -311,9 +311,38 @@ copier_dir(struct copier *c, int sdir, const struct stat *st, const char *rel, c
   if (pfd < 0)
     return pfd;
   _cleanup_close_ int self = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (self >= 0)
-    copy_xattrs(sdir, self);
+  /* a symlink to a directory in the image was merged into: its target
+   * keeps its own metadata */
+  if (self < 0)
+    return 0;
+  copy_xattrs(sdir, self);
   return copier_finish(c, pfd, name, self, st, abs, err);
+}
+
+/* A directory source: its content into abs_dir.  The destination keeps
+ * its own metadata; one made here is 0755 and root's, or --chown's (as
+ * buildah). */
+static int
+copy_into(struct copier *c, int sdir, const char *abs_dir, struct keel_error *err)
+{
+  int fd = keel_path_open_in_root(c->rootfd, abs_dir, O_PATH | O_CLOEXEC, NULL);
+  bool made = fd == -ENOENT;
+  if (fd >= 0)
+    close(fd);
+  fd = keel_path_create_in_root(c->rootfd, abs_dir, KEEL_PATH_CREATE_DIR, 0755, err);
+  if (fd < 0)
+    return keel_error_prefix(err, "destination '%s'", abs_dir);
+  close(fd);
+  int r = copy_tree(c, sdir, "", abs_dir, 0, err);
+  if (r < 0 || !made || !c->set_owner)
+    return r;
+  const char *name;
+  _cleanup_close_ int pfd = copier_parent(c, abs_dir, &name, err);
+  if (pfd < 0)
+    return pfd;
+  if (fchownat(pfd, name, c->uid, c->gid, AT_SYMLINK_NOFOLLOW) < 0)
+    return keel_error_set_errno(err, -errno, "cannot set the owner of '%s'", abs_dir);
+  return 0;
 }
 
 /* The top of one source, a directory, file or special. */
@@ -329,7 +358,7 @@ copier_source(struct copier *c, int sfd, const char *src, const char *abs_file, 
       _cleanup_close_ int d = openat(sfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (d < 0)
         return keel_error_set_errno(err, -errno, "cannot open '%s'", src);
-      return copier_dir(c, d, &st, "", abs_dir, 0, err);
+      return copy_into(c, d, abs_dir, err);
     }
   if (c->o->extract_archives && S_ISREG(st.st_mode))
     {

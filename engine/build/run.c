@@ -309,7 +309,9 @@ write_etc(const char *root, const char *id, const char *name, const char *text,
   return r < 0 ? keel_error_set_errno(err, r, "cannot write '%s'", path) : 0;
 }
 
-/* hosts, hostname and resolv.conf for none and host networking. */
+/* hostname, and hosts and resolv.conf for none and host networking (on
+ * the bridge, engine/network writes those two and the spec points at
+ * them). */
 static int
 own_etc(struct keel_working *w, json_object *rec, bool host_net, struct keel_error *err)
 {
@@ -337,8 +339,8 @@ own_etc(struct keel_working *w, json_object *rec, bool host_net, struct keel_err
 /* A network namespace bind-mounted on the record's netns, attached to the
  * default bridge. */
 static int
-bridge_up(struct keel_working *w, json_object *rec, char *netns, size_t size,
-          struct keel_error *err)
+bridge_up(struct keel_working *w, const struct keel_working_run_opts *o, json_object *rec,
+          char *netns, size_t size, struct keel_error *err)
 {
   const char *root = keel_store_root(w->store);
   keel_ctr_path(root, w->id, "netns", netns, size);
@@ -354,7 +356,8 @@ bridge_up(struct keel_working *w, json_object *rec, char *netns, size_t size,
     return keel_error_set_errno(err, -errno, "cannot return to the host network namespace");
   if (r < 0)
     return keel_error_set_errno(err, r, "cannot bind-mount the network namespace");
-  struct keel_net_env env = { .root = root };
+  struct keel_net_env env
+      = { .root = root, .conf_path = o->network_conf, .host_resolv = o->host_resolv };
   struct keel_network_attach_opts ao = KEEL_NETWORK_ATTACH_OPTS_INIT;
   ao.container_id = w->id;
   ao.name = keel_working_name(w);
@@ -374,10 +377,11 @@ bridge_up(struct keel_working *w, json_object *rec, char *netns, size_t size,
 }
 
 static void
-bridge_down(struct keel_working *w)
+bridge_down(struct keel_working *w, const struct keel_working_run_opts *o)
 {
   const char *root = keel_store_root(w->store);
-  struct keel_net_env env = { .root = root };
+  struct keel_net_env env
+      = { .root = root, .conf_path = o->network_conf, .host_resolv = o->host_resolv };
   char netns[4096];
   keel_network_detach(&env, w->id, NULL);
   keel_ctr_path(root, w->id, "netns", netns, sizeof(netns));
@@ -511,14 +515,15 @@ keel_working_run(struct keel_working *w, const struct keel_working_run_opts *o, 
   note_targets(rootfd, rec, &t);
   char netns[4096], bundle[4096];
   bool bridge = o->network == KEEL_WORKING_NET_BRIDGE;
-  r = bridge ? bridge_up(w, rec, netns, sizeof(netns), err)
-             : own_etc(w, rec, o->network == KEEL_WORKING_NET_HOST, err);
+  r = own_etc(w, rec, o->network == KEEL_WORKING_NET_HOST, err);
+  if (r >= 0 && bridge)
+    r = bridge_up(w, o, rec, netns, sizeof(netns), err);
   if (r >= 0)
     r = write_bundle(w, rec, bridge ? netns : NULL, bundle, sizeof(bundle), err);
   if (r >= 0)
     r = run_runtime(w, o, bundle, ret_status, err);
   if (bridge)
-    bridge_down(w);
+    bridge_down(w, o);
   remove_targets(rootfd, &t);
   if (!was_mounted)
     drop_fresh(w, upper, &t);

@@ -138,6 +138,10 @@ struct keel_working_run_opts
   int stdout_fd, stderr_fd;
   bool stdin_inherit;
   const char *runtime_root; /* the OCI runtime's state root; NULL: /run/keel-runtime */
+  /* bridge: engine/network's configuration file and the host resolv.conf
+   * it reads (NULL: /etc/keel/network.conf, the host's) */
+  const char *network_conf;
+  const char *host_resolv;
 };
 
 #define KEEL_WORKING_RUN_OPTS_INIT                                                                 \

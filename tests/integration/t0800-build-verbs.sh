@@ -24,7 +24,8 @@ test_expect_success 'from prints a buildah-style name; --name; names stay unique
   assert_file_has_content out "docker.io/library/busybox:latest +wc$"
 '
 
-test_expect_success 'working containers stay out of ps, show with ps -a --external' '
+test_expect_success 'working containers stay out of ps and container prune; ps -a --external' '
+  keel container prune >/dev/null && keel containers -q >ids && test "$(wc -l <ids)" = 3 &&
   keel ps -a >out && assert_not_file_has_content out working-container &&
   keel ps -a --external >out && assert_file_has_content out "Storage .*busybox-working-container"
 '
@@ -75,6 +76,18 @@ test_expect_success 'copy: files, directory contents, destination rules, owners 
 1000:1001 600 $root/multi/a
 1000:1001 600 $root/multi/b" &&
   assert_streq "$(readlink $root/app/link)" a && test ! -e $root/app/src
+'
+
+test_expect_success 'copy: a directory source leaves the destination directory as buildah does' '
+  mkdir -p d700/x && chmod 700 d700 && chown 5:5 d700 &&
+  keel copy wc d700 /app7/ && keel copy wc d700 /tmp/ && keel copy --chown 9:9 wc d700 /app9 &&
+  root=$(keel mount wc) &&
+  stat -c "%n %a %u:%g" $root/app7 $root/app7/x $root/tmp $root/app9 $root/app9/x >out &&
+  assert_streq "$(cat out)" "$root/app7 755 0:0
+$root/app7/x 755 0:0
+$root/tmp 1777 0:0
+$root/app9 755 9:9
+$root/app9/x 755 9:9"
 '
 
 test_expect_success 'copy: --chown by name from the container /etc/passwd, relative to WorkingDir' '
@@ -136,6 +149,19 @@ two" &&
 two words
 b
 in-tar"
+'
+
+test_expect_success 'from scratch: an empty rootfs, the platform asked for, a runnable image' '
+  assert_streq "$(keel from --name sc --platform linux/arm64 scratch)" sc &&
+  root=$(keel mount sc) && test -z "$(ls -A $root)" &&
+  keel from --name sc2 scratch >/dev/null &&
+  keel copy --from busybox sc2 /bin/busybox /busybox &&
+  keel config --entrypoint "[\"/busybox\"]" --cmd "[\"echo\",\"from scratch\"]" sc2 &&
+  keel commit -q sc scratch-arm >/dev/null && keel commit -q sc2 scratch-bb >/dev/null &&
+  keel image inspect scratch-arm | jq -r ".[0].Architecture" >arch && assert_streq "$(cat arch)" arm64 &&
+  keel run --rm --network none scratch-bb >out && assert_streq "$(cat out)" "from scratch" &&
+  keel image inspect scratch-bb | jq ".[0].RootFS.Layers | length" >n && assert_streq "$(cat n)" 1 &&
+  keel rm sc sc2 >/dev/null
 '
 
 test_expect_success 'rm removes a working container, mounted or not' '

@@ -106,14 +106,7 @@ registry_start plain
 R=$REGISTRY
 # a private podman (as t0160): own storage, keel-runtime, the ulimits
 # this machine allows, a runroot under 50 characters
-cat >"$TEST_TMP/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-netns = "none"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
+podman_conf "$TEST_TMP/containers.conf"
 export CONTAINERS_CONF=$TEST_TMP/containers.conf
 PM_RUN=$(mktemp -d /tmp/kb.XXXXXX)
 pm() {

@@ -38,6 +38,13 @@ test_expect_success 'verbs on what is not a working container' '
   keel rm plain >/dev/null
 '
 
+test_expect_success 'rmi refuses an image a working container stands on; prune -a keeps it' '
+  fails_with "in use by container" keel rmi busybox &&
+  fails_with "in use by container" keel rmi "$(keel image inspect busybox | jq -r ".[0].Id")" &&
+  keel image prune -a >out && assert_file_has_content out "removed 0 images" &&
+  keel image inspect busybox >/dev/null && keel run-in wc true
+'
+
 test_expect_success 'config and commit refuse malformed values, changing nothing' '
   fails_with "invalid port" keel config --port 99999 wc &&
   fails_with "invalid port" keel config --port 80/icmp wc &&

@@ -66,6 +66,7 @@ int cmd_image_prune(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_system(int argc, char **argv);
+int cmd_check_kernel(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_save(int argc, char **argv);
@@ -103,6 +104,9 @@ int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);
 int cmd_containers(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
+/* rmi.c: the image ids containers (ordinary and working) stand on,
+ * NULL-terminated; their container ids beside them in *ret_ctrs. */
+char **cli_images_in_use(char ***ret_ctrs);
 /* run.c: print err; podman's 127 (not found) / 126 (cannot execute) /
  * 125 (anything else) */
 int cli_exec_fail(struct keel_error *err);

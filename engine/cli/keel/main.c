@@ -30,7 +30,7 @@ static const struct cli_command commands[] = {
   { "login", cmd_login,
     "login [-u USER] [-p PASS | --password-stdin] [--tls-verify=false] [--cert-dir D] REGISTRY" },
   { "logout", cmd_logout, "logout REGISTRY | --all" },
-  { "system", cmd_system, "system check [--repair] | system df" },
+  { "system", cmd_system, "system check [--repair] | system df | system check-kernel" },
   { "run", cmd_run, "run [OPTIONS] IMAGE [COMMAND [ARG...]]" },
   { "build", cmd_build,
     "build [-t NAME]... [-f FILE] [--build-arg K=V]... [--target STAGE] [--no-cache] "

@@ -110,11 +110,9 @@ parse_network(const char *s, enum keel_working_network *ret)
 
 /* --mount type=bind|cache|tmpfs,source=S|id=ID,target=T[,ro] */
 static int
-parse_mount(const char *spec, struct keel_working_mount *m, struct keel_error *err)
+parse_mount(const char *spec, char *copy, struct keel_working_mount *m, struct keel_error *err)
 {
-  _cleanup_free_ char *copy = strdup(spec);
-  if (!copy)
-    return keel_error_set(err, -ENOMEM, "out of memory");
+  /* the fields point into copy (the caller's) */
   memset(m, 0, sizeof(*m));
   m->type = KEEL_WORKING_MOUNT_BIND;
   for (char *save, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
@@ -133,9 +131,9 @@ parse_mount(const char *spec, struct keel_working_mount *m, struct keel_error *e
             return keel_error_set(err, -EINVAL, "--mount: unknown type '%s'", v);
         }
       else if (!strcmp(t, "source") || !strcmp(t, "src") || !strcmp(t, "id"))
-        m->source = strdup(v);
+        m->source = v;
       else if (!strcmp(t, "target") || !strcmp(t, "dst") || !strcmp(t, "destination"))
-        m->target = strdup(v);
+        m->target = v;
       else if (!strcmp(t, "ro") || !strcmp(t, "readonly"))
         m->readonly = true;
       else
@@ -152,6 +150,7 @@ struct run_in_flags
   char *env[64];
   size_t n_env;
   struct keel_working_mount mounts[16];
+  char *specs[16]; /* --mount values the mounts point into */
 };
 
 static int
@@ -180,7 +179,8 @@ run_in_parse(int argc, char **argv, struct run_in_flags *f, struct keel_error *e
       else if (c == 'N' && parse_network(optarg, &f->o.network) < 0)
         return keel_error_set(err, -EINVAL, "--network: want none, host or bridge, not '%s'",
                               optarg);
-      else if (c == 'm' && parse_mount(optarg, m, err) >= 0)
+      else if (c == 'm' && (f->specs[f->o.n_mounts] = strdup(optarg))
+               && parse_mount(optarg, f->specs[f->o.n_mounts], m, err) >= 0)
         f->o.n_mounts++;
       else if (c == 'v')
         {
@@ -223,25 +223,30 @@ cmd_run_in(int argc, char **argv)
   struct keel_error err = KEEL_ERROR_INIT;
   int first = run_in_parse(argc, argv, &f, &err);
   if (first < 0)
-    return cli_usage("run-in", "%s", err.msg);
+    {
+      for (size_t i = 0; i < ARRAY_SIZE(f.specs); i++)
+        free(f.specs[i]);
+      return cli_usage("run-in", "%s", err.msg);
+    }
   f.o.env = f.env;
   f.o.mounts = f.mounts;
   f.o.stdin_inherit = true;
   f.o.runtime_root = ctr_runtime_root();
+  f.o.network_conf = getenv("KEEL_NETWORK_CONF");
+  f.o.host_resolv = getenv("KEEL_HOST_RESOLV");
   f.o.argv = argv + first + 1;
   struct keel_store *s = NULL;
   struct keel_working *w = NULL;
   int status = 0;
-  if (open_working(argv[first], &s, &w, &err) < 0)
-    return fail_free(&err, w, s);
-  if (keel_working_run(w, &f.o, &status, &err) < 0)
-    {
-      keel_working_free(w);
-      keel_store_free(s);
-      return cli_exec_fail(&err);
-    }
+  int r = open_working(argv[first], &s, &w, &err);
+  if (r >= 0)
+    r = keel_working_run(w, &f.o, &status, &err);
+  for (size_t i = 0; i < ARRAY_SIZE(f.specs); i++)
+    free(f.specs[i]);
   keel_working_free(w);
   keel_store_free(s);
+  if (r < 0)
+    return cli_exec_fail(&err); /* 125, or podman's 126/127 for the command */
   return status;
 }
 
@@ -458,24 +463,30 @@ cmd_config(int argc, char **argv)
   return 0;
 }
 
-int
-cmd_mount(int argc, char **argv)
+/* mount / umount: each NAME in turn, one line each. */
+static int
+each_working(const char *verb, int argc, char **argv, bool mount)
 {
   if (argc < 2 || argv[1][0] == '-')
-    return cli_usage("mount", "usage: keel mount NAME...");
+    return cli_usage(verb, "usage: keel %s NAME...", verb);
   int rc = 0;
   for (int i = 1; i < argc; i++)
     {
       struct keel_error err = KEEL_ERROR_INIT;
       struct keel_store *s = NULL;
       struct keel_working *w = NULL;
-      const char *path;
-      if (open_working(argv[i], &s, &w, &err) < 0 || keel_working_mount(w, &path, &err) < 0)
+      const char *path = NULL;
+      int r = open_working(argv[i], &s, &w, &err);
+      if (r >= 0)
+        r = mount ? keel_working_mount(w, &path, &err) : keel_working_umount(w, &err);
+      if (r < 0)
         {
           rc = fail_free(&err, w, s);
           continue;
         }
-      if (argc > 2)
+      if (!mount)
+        printf("%s\n", keel_working_id(w));
+      else if (argc > 2)
         printf("%s %s\n", argv[i], path);
       else
         printf("%s\n", path);
@@ -486,26 +497,15 @@ cmd_mount(int argc, char **argv)
 }
 
 int
+cmd_mount(int argc, char **argv)
+{
+  return each_working("mount", argc, argv, true);
+}
+
+int
 cmd_umount(int argc, char **argv)
 {
-  if (argc < 2 || argv[1][0] == '-')
-    return cli_usage("umount", "usage: keel umount NAME...");
-  int rc = 0;
-  for (int i = 1; i < argc; i++)
-    {
-      struct keel_error err = KEEL_ERROR_INIT;
-      struct keel_store *s = NULL;
-      struct keel_working *w = NULL;
-      if (open_working(argv[i], &s, &w, &err) < 0 || keel_working_umount(w, &err) < 0)
-        {
-          rc = fail_free(&err, w, s);
-          continue;
-        }
-      printf("%s\n", keel_working_id(w));
-      keel_working_free(w);
-      keel_store_free(s);
-    }
-  return rc;
+  return each_working("umount", argc, argv, false);
 }
 
 /* keel containers: buildah's listing of working containers. */
