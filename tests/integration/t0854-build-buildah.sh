@@ -16,14 +16,7 @@ test_require_root
 command -v buildah >/dev/null || { echo "buildah missing: run make deps" >&2; exit 1; }
 
 BH_RUN=$(mktemp -d /tmp/kbb.XXXXXX)
-cat >"$TEST_TMP/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-netns = "none"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
+podman_conf "$TEST_TMP/containers.conf"
 export CONTAINERS_CONF=$TEST_TMP/containers.conf
 bh() { buildah --root "$TEST_TMP/buildah" --runroot "$BH_RUN" --storage-driver vfs "$@"; }
 test_cleanup "bh rm -a; bh rmi -a -f; rm -rf $BH_RUN"
