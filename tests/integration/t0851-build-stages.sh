@@ -6,6 +6,7 @@
 test_require_root
 . "$TEST_SRCDIR/tests/lib/container.sh"
 . "$TEST_SRCDIR/tests/lib/build.sh"
+registry_start plain
 
 test_expect_success 'setup: the busybox fixture in the store' '
   ctr_setup
@@ -84,6 +85,14 @@ test_expect_success 'global ARG in FROM; the stage name is case-insensitive in -
   assert_file_has_content err "Containerfile.arg:2: FROM nosuch-image" &&
   bld --build-arg IMG=busybox -f Containerfile.arg -t from-arg . &&
   test "$(img_id from-arg)" = "$(img_id busybox)"
+'
+
+test_expect_success 'a built image pushes, and pulls back into a fresh store with the same id' '
+  keel push -q --tls-verify=false final "$REGISTRY/built/final:1" &&
+  KEEL_STORE=$TEST_TMP/store2 keel pull -q --tls-verify=false "$REGISTRY/built/final:1" >id2 &&
+  assert_streq "$(cat id2)" "$(img_id final)" &&
+  KEEL_STORE=$TEST_TMP/store2 keel run --rm --network none "$REGISTRY/built/final:1" /bin/busybox cat /u.txt >out &&
+  assert_streq "$(cat out)" unrelated
 '
 
 test_done
