@@ -9,3 +9,5 @@ FORMAT_FILES += $(BUILD_SRCS) $(wildcard engine/build/*.h)
 
 $(BUILD_A): $(BUILD_OBJS)
 	$(call say,AR,$@)$(AR) rcs $@ $^
+
+BUILD_LIBS := -ljson-c

@@ -369,7 +369,11 @@ bridge_up(struct keel_working *w, const struct keel_working_run_opts *o, json_ob
   json_object *host = working_obj(rec, "HostConfig");
   json_object_object_add(host, "HostsPath", json_object_new_string(a.hosts_path));
   json_object_object_add(host, "ResolvConfPath", json_object_new_string(a.resolv_path));
-  return 0;
+  /* the run mounts etc/hostname on every network mode */
+  _cleanup_free_ char *name = NULL;
+  if (asprintf(&name, "%s\n", ao.hostname ? ao.hostname : keel_working_name(w)) < 0)
+    return keel_error_set(err, -ENOMEM, "out of memory");
+  return write_etc(root, w->id, "etc/hostname", name, err);
 }
 
 static void

@@ -30,15 +30,9 @@ keel_ctr_lock(const char *root, int *ret_fd, struct keel_error *err)
   if (keel_mkdir_p(path, 0700) < 0)
     return keel_error_set_errno(err, errno, "cannot create '%s'", path);
   snprintf(path, sizeof(path), "%s/containers/.lock", root);
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = keel_lock_open(path);
   if (fd < 0)
-    return keel_error_set_errno(err, errno, "cannot open '%s'", path);
-  if (flock(fd, LOCK_EX) < 0)
-    {
-      int e = errno;
-      close(fd);
-      return keel_error_set_errno(err, e, "cannot lock '%s'", path);
-    }
+    return keel_error_set_errno(err, fd, "cannot lock '%s'", path);
   *ret_fd = fd;
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -245,4 +246,19 @@ keel_rm_rf_at(int dirfd, const char *name)
   if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
     return r < 0 ? r : -errno;
   return r;
+}
+
+int
+keel_lock_open(const char *path)
+{
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return -errno;
+  if (flock(fd, LOCK_EX) < 0)
+    {
+      int e = errno;
+      close(fd);
+      return -e;
+    }
+  return fd;
 }

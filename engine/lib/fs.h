@@ -23,6 +23,9 @@ int keel_write_file_replace(int dirfd, const char *path, const void *buf, size_t
 int keel_write_string(int dirfd, const char *path, const char *s);
 /* mkdir -p with mode; existing directories are fine. */
 int keel_mkdir_p(const char *path, mode_t mode);
+/* Open (creating, mode 0600) and flock(LOCK_EX) path; the fd holds the
+ * lock (close releases it).  Returns the fd or a negative errno. */
+int keel_lock_open(const char *path);
 /* rm -rf below dirfd/name, never crossing into another mount. */
 int keel_rm_rf_at(int dirfd, const char *name);
 

@@ -45,6 +45,8 @@ int cli_find_image(struct keel_store *s, const char *what, struct keel_image **r
 ssize_t cli_image_name_index(const struct keel_image *img, const char *what);
 /* A user's reference as the full name the store records. */
 int cli_normalize_name(const char *what, char *buf, size_t size, struct keel_error *err);
+/* A name for a new image (commit, build): unqualified → localhost/NAME:TAG. */
+int cli_local_name(const char *in, char *out, size_t size, struct keel_error *err);
 /* registries.conf (NULL when absent or broken). */
 const struct keel_registries_conf *cli_registries_conf(void);
 /* Registries tried for short names. */
@@ -61,6 +63,8 @@ int cli_dispatch(const char *group, const struct cli_command *table, size_t n, i
                  char **argv);
 
 int cmd_pull(int argc, char **argv);
+/* keel pull as a step of run or build; its output to out_fd (-1: none). */
+int cli_pull_step(const char *ref, const char *platform, int out_fd, struct keel_error *err);
 int cmd_images(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_image_inspect(int argc, char **argv);
@@ -75,6 +79,7 @@ int cmd_save(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_build(int argc, char **argv);
 int cmd_create(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_attach(int argc, char **argv);

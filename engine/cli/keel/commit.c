@@ -28,26 +28,6 @@ struct commit_flags
   const char *names[2];
 };
 
-/* A name for the new image: unqualified ones go to localhost/, as podman
- * and buildah do. */
-static int
-image_name(const char *in, char *out, size_t size, struct keel_error *err)
-{
-  struct keel_reference ref, loc;
-  int r = keel_reference_parse(in, &ref, err);
-  if (r < 0)
-    return r;
-  if (ref.digest[0])
-    return keel_error_set(err, -EINVAL, "cannot commit to a digest reference '%s'", in);
-  if (!ref.explicit_domain)
-    {
-      keel_reference_with_domain(&ref, "localhost", &loc);
-      ref = loc;
-    }
-  keel_reference_store_name(&ref, out, size);
-  return 0;
-}
-
 static int
 commit_parse(int argc, char **argv, struct commit_flags *f, struct keel_error *err)
 {
@@ -106,7 +86,7 @@ commit_parse(int argc, char **argv, struct commit_flags *f, struct keel_error *e
   if (optind >= argc || optind + 2 < argc)
     return keel_error_set(err, -EINVAL, "requires a container and at most one image name");
   f->what = argv[optind];
-  if (optind + 1 < argc && image_name(argv[optind + 1], f->name, sizeof(f->name), err) < 0)
+  if (optind + 1 < argc && cli_local_name(argv[optind + 1], f->name, sizeof(f->name), err) < 0)
     return err->code;
   f->names[0] = f->name[0] ? f->name : NULL;
   f->o.names = f->names;

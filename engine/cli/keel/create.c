@@ -569,37 +569,6 @@ create_parse(const char *verb, int argc, char **argv, struct create_flags *f, js
   return 0;
 }
 
-/* keel pull as a step of run, its id line kept off our stdout */
-static int
-pull_image(struct create_flags *f, struct keel_error *err)
-{
-  char *argv[6] = { "pull", "-q" };
-  int n = 2;
-  char plat[300];
-  if (f->platform)
-    {
-      snprintf(plat, sizeof(plat), "--platform=%s", f->platform);
-      argv[n++] = plat;
-    }
-  argv[n++] = (char *)f->image;
-  argv[n] = NULL;
-  fflush(stdout);
-  int saved = dup(1);
-  int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-  if (saved < 0 || null < 0)
-    return keel_error_set_errno(err, errno, "cannot redirect stdout");
-  dup2(null, 1);
-  close(null);
-  optind = 0;
-  int r = cmd_pull(n, argv);
-  fflush(stdout);
-  dup2(saved, 1);
-  close(saved);
-  if (r != 0)
-    return keel_error_set(err, -ENOENT, "%s: image not known and could not be pulled", f->image);
-  return 0;
-}
-
 int
 create_find_image(struct create_flags *f, struct keel_store *s, struct keel_image **img,
                   struct keel_error *err)
@@ -610,7 +579,7 @@ create_find_image(struct create_flags *f, struct keel_store *s, struct keel_imag
   if (r == -ENOENT && strcmp(f->pull, "never"))
     {
       keel_error_clear(err);
-      if ((r = pull_image(f, err)) < 0)
+      if ((r = cli_pull_step(f->image, f->platform, -1, err)) < 0)
         return r;
       r = cli_find_image(s, f->image, img, err);
     }

@@ -32,6 +32,10 @@ static const struct cli_command commands[] = {
   { "logout", cmd_logout, "logout REGISTRY | --all" },
   { "system", cmd_system, "system check [--repair] | system df | system check-kernel" },
   { "run", cmd_run, "run [OPTIONS] IMAGE [COMMAND [ARG...]]" },
+  { "build", cmd_build,
+    "build [-t NAME]... [-f FILE] [--build-arg K=V]... [--target STAGE] [--no-cache] "
+    "[--pull[=always|missing|never]] [--platform P] [--layers[=BOOL]] [--network MODE] "
+    "[--label K=V]... [-q] CONTEXT" },
   { "create", cmd_create, "create [OPTIONS] IMAGE [COMMAND [ARG...]]" },
   { "start", cmd_start, "start [-a] [-i] CONTAINER..." },
   { "attach", cmd_attach, "attach [--no-stdin] CONTAINER" },
@@ -358,4 +362,24 @@ main(int argc, char **argv)
   keel_log_error("unknown command '%s'", argv[first]);
   usage(stderr);
   return EXIT_ENGINE;
+}
+
+/* A name for a new image (commit, build): unqualified ones go to
+ * localhost/, as podman and buildah do. */
+int
+cli_local_name(const char *in, char *out, size_t size, struct keel_error *err)
+{
+  struct keel_reference ref, loc;
+  int r = keel_reference_parse(in, &ref, err);
+  if (r < 0)
+    return r;
+  if (ref.digest[0])
+    return keel_error_set(err, -EINVAL, "cannot name an image by a digest reference '%s'", in);
+  if (!ref.explicit_domain)
+    {
+      keel_reference_with_domain(&ref, "localhost", &loc);
+      ref = loc;
+    }
+  keel_reference_store_name(&ref, out, size);
+  return 0;
 }

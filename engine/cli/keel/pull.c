@@ -1,5 +1,6 @@
 /* keel pull */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,5 +233,43 @@ cmd_pull(int argc, char **argv)
   if (r < 0)
     return cli_fail(&err);
   printf("%s\n", keel_digest_hex(id));
+  return 0;
+}
+
+/* keel pull as a step of another verb (run, build): its progress and id
+ * line go to out_fd (-1: nowhere), never to our stdout. */
+int
+cli_pull_step(const char *ref, const char *platform, int out_fd, struct keel_error *err)
+{
+  char plat[300];
+  char *argv[5] = { "pull", "-q" };
+  int n = 2;
+  if (platform)
+    {
+      snprintf(plat, sizeof(plat), "--platform=%s", platform);
+      argv[n++] = plat;
+    }
+  argv[n++] = (char *)ref;
+  argv[n] = NULL;
+  fflush(stdout);
+  int saved = dup(1);
+  int to = out_fd >= 0 ? dup(out_fd) : open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (saved < 0 || to < 0 || dup2(to, 1) < 0)
+    {
+      int e = errno;
+      if (saved >= 0)
+        close(saved);
+      if (to >= 0)
+        close(to);
+      return keel_error_set_errno(err, e, "cannot redirect stdout");
+    }
+  close(to);
+  optind = 0;
+  int r = cmd_pull(n, argv);
+  fflush(stdout);
+  dup2(saved, 1);
+  close(saved);
+  if (r != 0)
+    return keel_error_set(err, -ENOENT, "%s: image not known and could not be pulled", ref);
   return 0;
 }
