@@ -46,6 +46,7 @@ $(B)/%.o: %.c
 
 include mk/deps.mk
 include engine/engine.mk
+include host/host.mk
 include tests/tests.mk
 include image-build/image.mk
 

@@ -159,7 +159,7 @@ configfile ($root)/loader/grub.cfg
 echo "KEEL-GRUB: no /loader/grub.cfg on the keel-boot partition"
 sleep 10
 GRUB
-mods="part_gpt ext2 fat search search_label configfile normal linux echo serial terminal test sleep efi_gop all_video"
+mods="part_gpt ext2 fat search search_label configfile normal linux echo serial terminal test sleep efi_gop all_video loadenv"
 step "$log" "grub-mkstandalone" grub-mkstandalone -O x86_64-efi --compress=xz \
   --modules="$mods" --install-modules="$mods" --locales= --fonts= --themes= \
   -o "$WORK/BOOTX64.EFI" "boot/grub/grub.cfg=$WORK/grub-embedded.cfg"
