@@ -195,7 +195,7 @@ need_space "$REPO" 600
 t1=$(date +%s)
 step "$log" "ostree commit" ostree --repo="$REPO" commit --branch="$REF" --bootable \
   --tree=dir="$tree" --consume --no-bindings \
-  --gpg-sign="$GPG_KEY" --gpg-homedir="$GPG_HOME" \
+  --gpg-sign="$GPG_KEY" --gpg-homedir="$GPG_HOME" --generate-sizes \
   --subject="Keel $variant $version" \
   --add-metadata-string=version="$version" \
   --add-metadata-string=keel.source-date="$source_date" \

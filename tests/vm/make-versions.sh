@@ -102,7 +102,7 @@ derive() {
   note "deriving $name"
   step "$log" "commit $name" ostree --repo="$repo" commit --branch="test/$name" \
     --parent="$parent" --tree=ref="$parent" --tree=dir="$ov" \
-    --bootable --no-bindings --subject="Keel server $version" \
+    --bootable --no-bindings --generate-sizes --subject="Keel server $version" \
     --add-metadata-string=version="$version" "${args[@]}" \
     --add-metadata=keel.packages="$pkgs" \
     --gpg-sign="$key" --gpg-homedir="$home"
