@@ -72,17 +72,14 @@ cut_watch() {
 point=$1 new=$2
 deploy=/ostree/deploy/keel/deploy
 loader0=$(readlink /boot/loader)
-procs() {
-  local p c
-  for p in /proc/[0-9]*; do
-    c=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
-    case $c in *"$1"*) echo "${p#/proc/}" ;; esac
-  done
-}
+# loader.N directories by inode: a new one is the bootloader being written
+# (ostree may delete and recreate a stale one under the same name).
+inodes0=" $(stat -c %i /boot/loader.[0-9]* 2>/dev/null | paste -sd' ') "
+# Builtins only in the loop (no fork per process per poll under TCG).
 freeze() {
   local p c
   for p in /proc/[0-9]*; do
-    c=$(cat "$p/comm" 2>/dev/null) || continue
+    read -r c <"$p/comm" 2>/dev/null || continue
     case $c in host | ostree) kill -STOP "${p#/proc/}" 2>/dev/null ;; esac
   done
 }
@@ -91,22 +88,33 @@ hit() {
   echo "<5>KEEL-CUT: at=$point $*" >/dev/kmsg
   exec sleep infinity
 }
-finalizing() { [ -n "$(procs 'admin finalize-staged')" ]; }
-newdir() { compgen -G "$deploy/$new.*[0-9]" | head -n 1; }
+finalizing() {
+  local p a
+  for p in /proc/[0-9]*; do
+    mapfile -d '' -t a <"$p/cmdline" 2>/dev/null || continue
+    case " ${a[*]} " in *" admin finalize-staged "*) return 0 ;; esac
+  done
+  return 1
+}
 seen_finalize=
 while :; do
   case $point in
   fetch-done)
     [ -e "/ostree/repo/objects/${new:0:2}/${new:2}.commit" ] &&
       [ ! -e "/ostree/repo/state/$new.commitpartial" ] && hit ;;
-  checkout-start) [ -n "$(newdir)" ] && hit ;;
-  checkout-mid) d=$(newdir) && [ -n "$d" ] && [ -d "$d/usr/lib/modules" ] && hit ;;
+  checkout-start) compgen -G "$deploy/$new.*[0-9]" >/dev/null && hit ;;
+  checkout-mid) compgen -G "$deploy/$new.*[0-9]/usr/lib/modules" >/dev/null && hit ;;
   staged) [ -e /run/ostree/staged-deployment ] && hit ;;
   finalize-start) finalizing && hit ;;
-  etc-merge) finalizing && d=$(newdir) && [ -e "$d/etc/machine-id" ] && hit ;;
+  etc-merge) finalizing && compgen -G "$deploy/$new.*[0-9]/etc/machine-id" >/dev/null && hit ;;
   bootloader-write)
-    finalizing && for l in /boot/loader.[0-9]*; do [ "$l" != "/boot/$loader0" ] && hit "$l"; done ;;
-  bootloader-switched) [ "$(readlink /boot/loader)" != "$loader0" ] && hit ;;
+    if finalizing; then
+      for l in /boot/loader.[0-9]*; do
+        i=$(stat -c %i "$l" 2>/dev/null) || continue
+        case $inodes0 in *" $i "*) ;; *) hit "$l" ;; esac
+      done
+    fi ;;
+  bootloader-switched) [ /boot/loader -ef "/boot/$loader0" ] || hit ;;
   finalize-armed)
     if finalizing; then seen_finalize=1; fi
     [ -n "$seen_finalize" ] && grep -q '^keel_pending=/' /boot/grub/grubenv 2>/dev/null && hit ;;
