@@ -43,8 +43,25 @@ deployment_complete() {
   fi
 }
 
+# /boot is nofail in the image's fstab: a loaded machine can boot past
+# its device's timeout and leave it unmounted, and nothing in ostree or host
+# works without it.  Mount it (what an administrator would do) and say how
+# long it took; "late" marks a boot where it was missing.
+wait_boot_mounted() {
+  local i
+  mountpoint -q /boot && { r boot-mount ok; return 0; }
+  for i in $(seq 60); do
+    systemctl start boot.mount 2>/dev/null
+    mountpoint -q /boot && { r boot-mount "late-${i}"; return 0; }
+    sleep 5
+  done
+  r boot-mount failed
+  return 1
+}
+
 report_state() {
   local c
+  wait_boot_mounted
   c=$(booted_commit)
   r booted "$c"
   r version "$(. /usr/lib/os-release && echo "$VERSION_ID")"

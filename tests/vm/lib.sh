@@ -98,11 +98,11 @@ vm_machine() {
 # a fresh QEMU with SCRIPT for this boot; NAME names the boot (console,
 # results, timeline).  The previous boot of MACHINE must be over.
 vm_boot_machine() {
-  local m=$TEST_TMP/machine-$1 name=$2 script=$3 n
+  local machine=$1 m=$TEST_TMP/machine-$1 name=$2 script=$3 n
   shift 3
-  [ -f "$m/disk.qcow2" ] || { echo "Bail out! no machine $1 (vm_machine)"; exit 1; }
+  [ -f "$m/disk.qcow2" ] || { echo "Bail out! no machine $machine (vm_machine)"; exit 1; }
   if [ -f "$m/running" ] && vm_alive "$(cat "$m/running")"; then
-    echo "Bail out! machine $1 is still running boot $(cat "$m/running")"
+    echo "Bail out! machine $machine is still running boot $(cat "$m/running")"
     exit 1
   fi
   mkdir -p "$(_vm_dir "$name")"
@@ -110,7 +110,7 @@ vm_boot_machine() {
   echo "$name" >"$m/running"
   n=$(($(cat "$m/boots" 2>/dev/null || echo 0) + 1))
   echo $n >"$m/boots"
-  say "vm $name: boot $n of machine $1, QEMU pid $(cat "$(_vm_dir "$name")/pid")"
+  say "vm $name: boot $n of machine $machine, QEMU pid $(cat "$(_vm_dir "$name")/pid")"
 }
 
 # _vm_start NAME DISK VARS SCRIPT [EXTRA QEMU ARGS...]
