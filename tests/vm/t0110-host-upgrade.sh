@@ -58,7 +58,7 @@ vm_machine m
 vm_boot_machine m boot1 "$TEST_TMP/boot1.sh"
 test_expect_success 'boot 1: v1 boots, host upgrade runs' '
   vm_wait boot1 "KEEL-VMTEST: exit=" &&
-  vm_wait_exit boot1 300 &&
+  vm_wait_exit boot1 &&
   assert_boot boot1 v1
 '
 
@@ -81,7 +81,7 @@ test_expect_success 'host upgrade --check sees v2, host upgrade stages it' '
 vm_boot_machine m boot2 "$TEST_TMP/boot2.sh"
 test_expect_success 'boot 2: v2 is booted, with its added package' '
   vm_wait boot2 "KEEL-VMTEST: exit=" &&
-  vm_wait_exit boot2 300 &&
+  vm_wait_exit boot2 &&
   assert_boot boot2 v2 &&
   assert_streq "$(vm_result boot2 version)" "$VER_v2" &&
   assert_streq "$(vm_result boot2 busybox)" works &&
@@ -102,7 +102,7 @@ test_expect_success 'host status --json: v2 booted, v1 the rollback' '
 vm_boot_machine m boot3 "$TEST_TMP/boot3.sh"
 test_expect_success 'boot 3: host rollback brought v1 back' '
   vm_wait boot3 "KEEL-VMTEST: exit=" &&
-  vm_wait_exit boot3 300 &&
+  vm_wait_exit boot3 &&
   assert_boot boot3 v1 &&
   assert_streq "$(json boot3 status-v1 ".auto_update.paused")" true
 '

@@ -38,7 +38,7 @@ vm_machine m
 vm_boot_machine m boot1 "$TEST_TMP/boot1.sh"
 test_expect_success 'boot 1: v1 stages v3' '
   vm_wait boot1 "KEEL-VMTEST: exit=" &&
-  vm_wait_exit boot1 300 &&
+  vm_wait_exit boot1 &&
   assert_boot boot1 v1 &&
   assert_streq "$(vm_result boot1 upgrade-rc)" 0
 '
@@ -55,7 +55,7 @@ test_expect_success 'boot 2: v3 boots, fails its health check and reboots by its
 vm_boot_machine m boot3 "$TEST_TMP/boot3.sh"
 test_expect_success 'boot 3: GRUB fell back to v1 on its own' '
   vm_wait boot3 "KEEL-VMTEST: exit=" &&
-  vm_wait_exit boot3 300 &&
+  vm_wait_exit boot3 &&
   grep -a -q "KEEL-GRUB: the new deployment failed" "$(vm_console boot3)" &&
   assert_boot boot3 v1
 '

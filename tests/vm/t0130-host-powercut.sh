@@ -118,7 +118,7 @@ final_to=$(vm_result final target)
 test_expect_success 'then host upgrade succeeds' '
   assert_streq "$(vm_result final upgrade-rc)" 0 &&
   assert_streq "$(vm_result final staged)" yes &&
-  vm_wait_exit final 300
+  vm_wait_exit final
 '
 
 guest_script "$TEST_TMP/last.sh" <<'EOF'
@@ -127,7 +127,7 @@ EOF
 vm_boot_machine m last "$TEST_TMP/last.sh"
 test_expect_success "and its result boots ($final_to)" '
   vm_wait last "KEEL-VMTEST: exit=" &&
-  vm_wait_exit last 300 &&
+  vm_wait_exit last &&
   assert_boot last "$final_to"
 '
 
