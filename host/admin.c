@@ -8,23 +8,10 @@
 #include "config.h"
 #include "host.h"
 
-static gboolean
-parse_no_args(const char *summary, GOptionEntry *entries, int *argc, char ***argv, int max_args,
-              GError **error)
-{
-  g_autoptr(GOptionContext) oc = g_option_context_new(summary);
-  if (entries)
-    g_option_context_add_main_entries(oc, entries, NULL);
-  if (!g_option_context_parse(oc, argc, argv, error))
-    return FALSE;
-  if (*argc > 1 + max_args)
-    return host_throw(error, "unexpected argument '%s'", (*argv)[1 + max_args]);
-  return TRUE;
-}
-
-/* The deployment that booting "the previous one" means: with a pending
- * default that is not the booted one, the booted one (undo the pending
- * update); otherwise the first after the booted (or the default) one. */
+/* The deployment that booting "the previous one" means: with a staged
+ * deployment or a default that is not the booted one, the booted one (undo
+ * the pending update, as rpm-ostree does); otherwise the first after the
+ * booted (or, not booted, the default) one. */
 static OstreeDeployment *
 rollback_target(OstreeSysroot *sysroot, GPtrArray *ds, GError **error)
 {
@@ -33,7 +20,8 @@ rollback_target(OstreeSysroot *sysroot, GPtrArray *ds, GError **error)
   guint first = 0;
   while (first < ds->len && ostree_deployment_is_staged(ds->pdata[first]))
     first++;
-  if (booted && (first < ds->len && !ostree_deployment_equal(ds->pdata[first], booted)))
+  if (booted
+      && (first > 0 || (first < ds->len && !ostree_deployment_equal(ds->pdata[first], booted))))
     return booted;
   for (guint i = first + 1; i < ds->len; i++)
     if (g_str_equal(ostree_deployment_get_osname(ds->pdata[i]), osname))
@@ -74,7 +62,7 @@ host_verb_rollback(HostContext *ctx, int argc, char **argv, GError **error)
     { "reboot", 'r', 0, G_OPTION_ARG_NONE, &reboot, "reboot into it", NULL },
     { NULL },
   };
-  if (!parse_no_args("- boot the previous deployment next", entries, &argc, &argv, 0, error)
+  if (!host_parse_args("- boot the previous deployment next", entries, &argc, &argv, 0, 0, error)
       || !host_require_root(ctx, error))
     return FALSE;
   g_autoptr(OstreeSysroot) sysroot = host_sysroot_load(ctx, TRUE, error);
@@ -87,7 +75,7 @@ host_verb_rollback(HostContext *ctx, int argc, char **argv, GError **error)
   OstreeDeployment *target = rollback_target(sysroot, ds, error);
   if (!target)
     return FALSE;
-  OstreeDeployment *from = NULL;
+  OstreeDeployment *from = ds->pdata[0]; /* what would have booted next */
   g_autoptr(GPtrArray) order = g_ptr_array_new_with_free_func(g_object_unref);
   g_ptr_array_add(order, g_object_ref(target));
   for (guint i = 0; i < ds->len; i++)
@@ -95,12 +83,8 @@ host_verb_rollback(HostContext *ctx, int argc, char **argv, GError **error)
       OstreeDeployment *d = ds->pdata[i];
       if (ostree_deployment_is_staged(d) || ostree_deployment_equal(d, target))
         continue; /* a staged deployment is dropped: the rollback undoes it */
-      if (!from)
-        from = d;
       g_ptr_array_add(order, g_object_ref(d));
     }
-  if (!from)
-    from = ds->pdata[0];
   if (!host_write_deployments(sysroot, order, error))
     return FALSE;
   /* boot counting was for the deployment we just left */
@@ -116,8 +100,8 @@ host_verb_rollback(HostContext *ctx, int argc, char **argv, GError **error)
 static gboolean
 set_pinned(HostContext *ctx, int argc, char **argv, gboolean pin, GError **error)
 {
-  if (!parse_no_args(pin ? "[INDEX] - keep a deployment" : "[INDEX] - let it go", NULL, &argc,
-                     &argv, 1, error)
+  if (!host_parse_args(pin ? "[INDEX] - keep a deployment" : "[INDEX] - let it go", NULL, &argc,
+                       &argv, 0, 1, error)
       || !host_require_root(ctx, error))
     return FALSE;
   g_autoptr(OstreeSysroot) sysroot = host_sysroot_load(ctx, TRUE, error);
@@ -154,7 +138,8 @@ host_verb_unpin(HostContext *ctx, int argc, char **argv, GError **error)
 gboolean
 host_verb_cleanup(HostContext *ctx, int argc, char **argv, GError **error)
 {
-  if (!parse_no_args("- remove old deployments and unused objects", NULL, &argc, &argv, 0, error)
+  if (!host_parse_args("- remove old deployments and unused objects", NULL, &argc, &argv, 0, 0,
+                       error)
       || !host_require_root(ctx, error))
     return FALSE;
   g_autoptr(OstreeSysroot) sysroot = host_sysroot_load(ctx, TRUE, error);

@@ -63,11 +63,9 @@ run_policy(HostContext *ctx, const HostConfig *cfg, GError **error)
     return record_run(ctx, "automatic updates are off (policy=off)", error);
   if (host_state_paused(state))
     return record_run(ctx, "automatic updates are paused ('host auto-update resume')", error);
-  g_autoptr(OstreeSysroot) sysroot = host_sysroot_load(ctx, TRUE, error);
-  if (!sysroot)
-    return FALSE;
   g_auto(HostUpgradePlan) plan = { 0 };
-  if (!host_upgrade_find(ctx, sysroot, &plan, error))
+  g_autoptr(OstreeSysroot) sysroot = host_upgrade_start(ctx, &plan, error);
+  if (!sysroot)
     return FALSE;
   if (plan.already_staged)
     return maybe_reboot(ctx, cfg, error);
@@ -161,12 +159,8 @@ host_verb_finalize_hook(HostContext *ctx, int argc, char **argv, GError **error)
       printf("host finalize-hook: the staged deployment was not written; nothing to arm\n");
       return TRUE;
     }
-  HostConfig cfg;
-  if (!host_config_load(ctx->conf_path, &cfg, error))
-    return FALSE;
-  guint tries = cfg.boot_tries;
-  host_config_clear(&cfg);
-  if (!host_bootcount_arm(ctx, first, tries, error))
+  guint tries = 0;
+  if (!host_bootcount_arm(ctx, first, &tries, error))
     return FALSE;
   g_key_file_set_boolean(state, "staged", "arm", FALSE);
   g_key_file_set_boolean(state, "staged", "armed", TRUE);

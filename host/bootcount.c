@@ -17,14 +17,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bootcount.h"
+#include "config.h"
 #include "grubenv.h"
 
 static char *
 grubenv_path(HostContext *ctx)
 {
   return g_build_filename(ctx->sysroot_path, HOST_GRUBENV_RELPATH, NULL);
+}
+
+/* On the running system the block must land on the /boot partition GRUB
+ * reads, never in the root filesystem's empty /boot (a /boot mounted
+ * "nofail" may be late or missing). */
+gboolean
+host_boot_mounted(HostContext *ctx, GError **error)
+{
+  struct stat root, boot;
+  if (!g_str_equal(ctx->sysroot_path, "/"))
+    return TRUE;
+  if (stat("/", &root) < 0 || stat("/boot", &boot) < 0 || root.st_dev == boot.st_dev)
+    return host_throw(error, "/boot is not mounted");
+  return TRUE;
 }
 
 void
@@ -37,8 +53,10 @@ gboolean
 host_bootcount_read(HostContext *ctx, HostBootCount *bc, GError **error)
 {
   g_autofree char *path = grubenv_path(ctx);
-  g_autoptr(GHashTable) vars = host_grubenv_read(path, error);
   memset(bc, 0, sizeof(*bc));
+  if (!host_boot_mounted(ctx, error))
+    return FALSE;
+  g_autoptr(GHashTable) vars = host_grubenv_read(path, error);
   if (!vars)
     return FALSE;
   const char *p = g_hash_table_lookup(vars, HOST_GRUBENV_PENDING);
@@ -65,9 +83,18 @@ host_bootcount_entry(OstreeDeployment *d)
 }
 
 gboolean
-host_bootcount_arm(HostContext *ctx, OstreeDeployment *d, guint max_tries, GError **error)
+host_bootcount_arm(HostContext *ctx, OstreeDeployment *d, guint *ret_tries, GError **error)
 {
+  HostConfig cfg;
+  if (!host_config_load(ctx->conf_path, &cfg, error))
+    return FALSE;
+  guint max_tries = cfg.boot_tries;
+  host_config_clear(&cfg);
+  if (ret_tries)
+    *ret_tries = max_tries;
   g_autofree char *entry = host_bootcount_entry(d);
+  if (!host_boot_mounted(ctx, error))
+    return FALSE;
   if (!entry)
     return host_throw(error, "the new deployment has no boot entry to count");
   g_autofree char *path = grubenv_path(ctx);
@@ -86,6 +113,8 @@ gboolean
 host_bootcount_disarm(HostContext *ctx, GError **error)
 {
   g_autofree char *path = grubenv_path(ctx);
+  if (!host_boot_mounted(ctx, error))
+    return FALSE;
   g_autoptr(GHashTable) vars = host_grubenv_read(path, error);
   if (!vars)
     return FALSE;
@@ -94,16 +123,15 @@ host_bootcount_disarm(HostContext *ctx, GError **error)
   return host_grubenv_write(path, vars, error);
 }
 
-/* Which deployment the armed entry is, by the ostree= argument. */
-static OstreeDeployment *
-armed_deployment(OstreeSysroot *sysroot, const char *pending)
+OstreeDeployment *
+host_bootcount_find(OstreeSysroot *sysroot, const char *entry)
 {
   g_autoptr(GPtrArray) ds = ostree_sysroot_get_deployments(sysroot);
-  for (guint i = 0; pending && i < ds->len; i++)
+  for (guint i = 0; entry && i < ds->len; i++)
     {
       g_autofree char *e = host_bootcount_entry(ds->pdata[i]);
-      if (e && g_str_equal(e, pending))
-        return ds->pdata[i];
+      if (e && g_str_equal(e, entry))
+        return g_object_ref(ds->pdata[i]);
     }
   return NULL;
 }
@@ -116,7 +144,7 @@ host_bootcount_json(HostContext *ctx, OstreeSysroot *sysroot)
     return NULL;
   json_object *o = json_object_new_object();
   json_object_object_add(o, "armed", json_object_new_boolean(bc.pending != NULL));
-  OstreeDeployment *d = armed_deployment(sysroot, bc.pending);
+  g_autoptr(OstreeDeployment) d = host_bootcount_find(sysroot, bc.pending);
   g_autofree char *id = d ? host_deployment_id(d) : NULL;
   json_object_object_add(o, "deployment", id ? json_object_new_string(id) : NULL);
   json_object_object_add(o, "entry", bc.pending ? json_object_new_string(bc.pending) : NULL);
@@ -132,7 +160,7 @@ host_bootcount_print(HostContext *ctx, OstreeSysroot *sysroot)
   HostBootCount bc;
   if (!host_bootcount_read(ctx, &bc, NULL) || !bc.pending)
     return;
-  OstreeDeployment *d = armed_deployment(sysroot, bc.pending);
+  g_autoptr(OstreeDeployment) d = host_bootcount_find(sysroot, bc.pending);
   g_autofree char *id = d ? host_deployment_id(d) : g_strdup(bc.pending);
   printf("Health check pending for %s: boot %u of at most %u before falling back\n", id, bc.tries,
          bc.max_tries);

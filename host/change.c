@@ -6,22 +6,6 @@
 #include "host.h"
 
 static gboolean
-parse_args(const char *summary, GOptionEntry *entries, int *argc, char ***argv, int min, int max,
-           GError **error)
-{
-  g_autoptr(GOptionContext) oc = g_option_context_new(summary);
-  if (entries)
-    g_option_context_add_main_entries(oc, entries, NULL);
-  if (!g_option_context_parse(oc, argc, argv, error))
-    return FALSE;
-  if (*argc - 1 < min)
-    return host_throw(error, "missing argument (usage: host %s)", summary);
-  if (*argc - 1 > max)
-    return host_throw(error, "unexpected argument '%s'", (*argv)[1 + max]);
-  return TRUE;
-}
-
-static gboolean
 is_checksum(const char *s)
 {
   return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
@@ -114,7 +98,7 @@ resolve_target(OstreeSysroot *sysroot, const char *refspec, const char *what, ch
 gboolean
 host_verb_deploy(HostContext *ctx, int argc, char **argv, GError **error)
 {
-  if (!parse_args("deploy VERSION|COMMIT", NULL, &argc, &argv, 1, 1, error)
+  if (!host_parse_args("deploy VERSION|COMMIT", NULL, &argc, &argv, 1, 1, error)
       || !host_require_root(ctx, error))
     return FALSE;
   g_autoptr(OstreeSysroot) sysroot = host_sysroot_load(ctx, TRUE, error);
@@ -135,7 +119,7 @@ host_verb_deploy(HostContext *ctx, int argc, char **argv, GError **error)
 gboolean
 host_verb_rebase(HostContext *ctx, int argc, char **argv, GError **error)
 {
-  if (!parse_args("rebase REMOTE:REF", NULL, &argc, &argv, 1, 1, error)
+  if (!host_parse_args("rebase REMOTE:REF", NULL, &argc, &argv, 1, 1, error)
       || !host_require_root(ctx, error))
     return FALSE;
   g_autoptr(OstreeSysroot) sysroot = host_sysroot_load(ctx, TRUE, error);
@@ -179,8 +163,8 @@ host_verb_kargs(HostContext *ctx, int argc, char **argv, GError **error)
     { "replace", 0, 0, G_OPTION_ARG_STRING_ARRAY, &replace, "KEY=VALUE or KEY=OLD=NEW", "KARG" },
     { NULL },
   };
-  if (!parse_args("kargs [--append K=V] [--delete K] [--replace K=V]", entries, &argc, &argv, 0, 0,
-                  error))
+  if (!host_parse_args("kargs [--append K=V] [--delete K] [--replace K=V]", entries, &argc, &argv,
+                       0, 0, error))
     return FALSE;
   gboolean change = append || del || replace;
   if (change && !host_require_root(ctx, error))

@@ -90,8 +90,10 @@ has_default_route(void)
   if (g_file_get_contents("/proc/net/route", &v4, NULL, NULL))
     {
       g_auto(GStrv) lines = g_strsplit(v4, "\n", -1);
-      for (guint i = 1; lines[i]; i++)
+      for (guint i = 0; lines[i]; i++)
         {
+          if (g_str_has_prefix(lines[i], "Iface"))
+            continue; /* the header; an empty namespace may list nothing at all */
           g_auto(GStrv) f = g_strsplit_set(lines[i], " \t", -1);
           guint n = 0;
           const char *cols[3] = { NULL };

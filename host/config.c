@@ -1,6 +1,7 @@
 /* host.conf parsing and the state file.  No libostree here, so the unit
  * tests need only glib. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,16 +14,14 @@ static const char *const policy_names[] = {
   [HOST_POLICY_STAGE_REBOOT] = "stage-reboot",
 };
 
-static gboolean fail(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-fail(GError **error, const char *fmt, ...)
+gboolean
+host_throw(GError **error, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
   g_autofree char *msg = g_strdup_vprintf(fmt, ap);
   va_end(ap);
-  g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, msg);
+  g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, msg);
   return FALSE;
 }
 
@@ -59,7 +58,7 @@ host_policy_parse(const char *s, HostPolicy *ret, GError **error)
         *ret = (HostPolicy)i;
         return TRUE;
       }
-  return fail(error, "unknown policy '%s' (off, check, stage or stage-reboot)", s);
+  return host_throw(error, "unknown policy '%s' (off, check, stage or stage-reboot)", s);
 }
 
 static gboolean
@@ -91,9 +90,9 @@ host_window_parse(const char *s, int *ret_start, int *ret_end, GError **error)
   const char *dash = strchr(s, '-');
   int a, b;
   if (!dash || !parse_hhmm(s, dash, &a) || !parse_hhmm(dash + 1, dash + strlen(dash), &b))
-    return fail(error, "bad window '%s' (want HH:MM-HH:MM, e.g. 02:00-04:00)", s);
+    return host_throw(error, "bad window '%s' (want HH:MM-HH:MM, e.g. 02:00-04:00)", s);
   if (a == b)
-    return fail(error, "empty window '%s' (start and end are equal)", s);
+    return host_throw(error, "empty window '%s' (start and end are equal)", s);
   *ret_start = a;
   *ret_end = b;
   return TRUE;
@@ -114,7 +113,7 @@ host_size_parse(const char *s, guint64 *ret, GError **error)
   char *end = NULL;
   errno = 0;
   if (!g_ascii_isdigit(*s))
-    return fail(error, "bad size '%s'", s);
+    return host_throw(error, "bad size '%s'", s);
   guint64 v = g_ascii_strtoull(s, &end, 10);
   int shift = 0;
   if (*end == 'K' || *end == 'k')
@@ -126,7 +125,7 @@ host_size_parse(const char *s, guint64 *ret, GError **error)
   if (shift)
     end++;
   if (errno || *end || v > (G_MAXUINT64 >> shift))
-    return fail(error, "bad size '%s' (a number with an optional K, M or G)", s);
+    return host_throw(error, "bad size '%s' (a number with an optional K, M or G)", s);
   *ret = v << shift;
   return TRUE;
 }
@@ -173,10 +172,10 @@ set_key(HostConfig *cfg, const char *key, const char *val, GError **error)
     }
   if (g_str_equal(key, "boot-tries"))
     return parse_uint(val, 1, HOST_CONFIG_MAX_TRIES, &cfg->boot_tries)
-           || fail(error, "bad boot-tries '%s' (1 to %d)", val, HOST_CONFIG_MAX_TRIES);
+           || host_throw(error, "bad boot-tries '%s' (1 to %d)", val, HOST_CONFIG_MAX_TRIES);
   if (g_str_equal(key, "health-timeout"))
     return parse_uint(val, 1, 24 * 3600, &cfg->health_timeout)
-           || fail(error, "bad health-timeout '%s' (seconds, 1 to 86400)", val);
+           || host_throw(error, "bad health-timeout '%s' (seconds, 1 to 86400)", val);
   if (g_str_equal(key, "health-image"))
     {
       g_free(cfg->health_image);
@@ -184,12 +183,13 @@ set_key(HostConfig *cfg, const char *key, const char *val, GError **error)
       return TRUE;
     }
   if (g_str_equal(key, "health-engine"))
-    return parse_bool(val, &cfg->health_engine) || fail(error, "bad health-engine '%s'", val);
+    return parse_bool(val, &cfg->health_engine) || host_throw(error, "bad health-engine '%s'", val);
   if (g_str_equal(key, "health-network"))
-    return parse_bool(val, &cfg->health_network) || fail(error, "bad health-network '%s'", val);
+    return parse_bool(val, &cfg->health_network)
+           || host_throw(error, "bad health-network '%s'", val);
   if (g_str_equal(key, "min-free-root"))
     return host_size_parse(val, &cfg->min_free_root, error);
-  return fail(error, "unknown key '%s'", key);
+  return host_throw(error, "unknown key '%s'", key);
 }
 
 gboolean
@@ -203,11 +203,11 @@ host_config_parse(const char *text, HostConfig *cfg, GError **error)
         continue;
       char *eq = strchr(line, '=');
       if (!eq)
-        return fail(error, "line %u: '%s' is not key=value", n + 1, line);
+        return host_throw(error, "line %u: '%s' is not key=value", n + 1, line);
       *eq = '\0';
       g_autoptr(GError) local = NULL;
       if (!set_key(cfg, g_strstrip(line), g_strstrip(eq + 1), &local))
-        return fail(error, "line %u: %s", n + 1, local->message);
+        return host_throw(error, "line %u: %s", n + 1, local->message);
     }
   return TRUE;
 }
@@ -222,10 +222,10 @@ host_config_load(const char *path, HostConfig *cfg, GError **error)
     {
       if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         return TRUE;
-      return fail(error, "cannot read '%s': %s", path, local->message);
+      return host_throw(error, "cannot read '%s': %s", path, local->message);
     }
   if (!host_config_parse(text, cfg, &local))
-    return fail(error, "%s: %s", path, local->message);
+    return host_throw(error, "%s: %s", path, local->message);
   return TRUE;
 }
 
@@ -241,7 +241,7 @@ host_state_load(const char *dir, GError **error)
     {
       if (!g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         {
-          fail(error, "cannot read the state file '%s': %s", path, local->message);
+          host_throw(error, "cannot read the state file '%s': %s", path, local->message);
           return NULL;
         }
     }
@@ -256,12 +256,12 @@ host_state_save(GKeyFile *state, const char *dir, GError **error)
   gsize len = 0;
   g_autofree char *data = g_key_file_to_data(state, &len, NULL);
   if (g_mkdir_with_parents(dir, 0755) < 0)
-    return fail(error, "cannot create '%s': %s", dir, g_strerror(errno));
+    return host_throw(error, "cannot create '%s': %s", dir, g_strerror(errno));
   g_autoptr(GError) local = NULL;
   if (!g_file_set_contents_full(path, data, (gssize)len,
                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0644,
                                 &local))
-    return fail(error, "cannot write the state file '%s': %s", path, local->message);
+    return host_throw(error, "cannot write the state file '%s': %s", path, local->message);
   return TRUE;
 }
 

@@ -31,6 +31,9 @@ typedef struct
 #define HOST_CONFIG_MAX_TRIES       9
 #define HOST_CONFIG_DEFAULT_TIMEOUT 300
 
+/* Set *error (G_IO_ERROR_FAILED) and return FALSE, for early returns. */
+gboolean host_throw(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
 void host_config_init(HostConfig *cfg);
 void host_config_clear(HostConfig *cfg);
 /* Parse host.conf text ("key=value" lines, '#' comments).  On error

@@ -40,16 +40,8 @@ deploy_now(HostContext *ctx, OstreeSysroot *sysroot, const HostDeployOpts *opts,
   OstreeDeployment *written = ds->len ? ds->pdata[0] : NULL;
   if (!written || !ostree_deployment_equal(written, d))
     return host_throw(error, "the new deployment is not the default after writing it");
-  if (opts->arm_health)
-    {
-      HostConfig cfg;
-      if (!host_config_load(ctx->conf_path, &cfg, error))
-        return FALSE;
-      guint tries = cfg.boot_tries;
-      host_config_clear(&cfg);
-      if (!host_bootcount_arm(ctx, written, tries, error))
-        return FALSE;
-    }
+  if (opts->arm_health && !host_bootcount_arm(ctx, written, NULL, error))
+    return FALSE;
   *ret_new = g_object_ref(written);
   return TRUE;
 }
@@ -74,7 +66,7 @@ host_deploy_commit(HostContext *ctx, OstreeSysroot *sysroot, const HostDeployOpt
     return deploy_now(ctx, sysroot, &o, merge, ret_new, error);
 
   g_autoptr(OstreeDeployment) d = NULL;
-  if (!start_finalize_units(error))
+  if (!host_boot_mounted(ctx, error) || !start_finalize_units(error))
     return FALSE;
   if (!ostree_sysroot_stage_tree(sysroot, host_osname(sysroot), o.checksum, o.origin, merge,
                                  o.kargs, &d, NULL, error))

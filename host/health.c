@@ -17,19 +17,6 @@
 #include "config.h"
 #include "host.h"
 
-static OstreeDeployment *
-find_by_entry(OstreeSysroot *sysroot, const char *entry)
-{
-  g_autoptr(GPtrArray) ds = ostree_sysroot_get_deployments(sysroot);
-  for (guint i = 0; entry && i < ds->len; i++)
-    {
-      g_autofree char *e = host_bootcount_entry(ds->pdata[i]);
-      if (e && g_str_equal(e, entry))
-        return g_object_ref(ds->pdata[i]);
-    }
-  return NULL;
-}
-
 /* One line on the console through the kernel log (as keel-boot-marker
  * does), for whoever watches the serial port, e.g. the VM tests. */
 static void console_marker(HostContext *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -69,15 +56,22 @@ record_check(GKeyFile *state, OstreeDeployment *d, gboolean passed, const char *
 
 /* GRUB booted BOOTED although FAILED was armed: keep BOOTED as the default. */
 static gboolean
-automatic_rollback(HostContext *ctx, OstreeSysroot *sysroot, GKeyFile *state,
-                   OstreeDeployment *booted, OstreeDeployment *failed, guint tries, GError **error)
+automatic_rollback(HostContext *ctx, GKeyFile *state, OstreeDeployment *booted,
+                   OstreeDeployment *failed, guint tries, GError **error)
 {
+  /* the checks run without the sysroot lock (an upgrade started at boot
+   * must not wait for them); this write takes it, on a fresh load */
+  g_autoptr(OstreeSysroot) sysroot = host_sysroot_load(ctx, TRUE, error);
   g_autoptr(OstreeRepo) repo = NULL;
-  if (!ostree_sysroot_get_repo(sysroot, &repo, NULL, error))
+  if (!sysroot || !ostree_sysroot_get_repo(sysroot, &repo, NULL, error))
     return FALSE;
   g_autoptr(GPtrArray) ds = ostree_sysroot_get_deployments(sysroot);
   g_autoptr(GPtrArray) order = g_ptr_array_new_with_free_func(g_object_unref);
-  g_ptr_array_add(order, g_object_ref(booted));
+  for (guint i = 0; i < ds->len; i++)
+    if (ostree_deployment_equal(ds->pdata[i], booted))
+      g_ptr_array_add(order, g_object_ref(ds->pdata[i]));
+  if (order->len != 1)
+    return host_throw(error, "the booted deployment is no longer in the sysroot");
   for (guint i = 0; i < ds->len; i++)
     if (!ostree_deployment_equal(ds->pdata[i], booted)
         && !ostree_deployment_is_staged(ds->pdata[i]))
@@ -172,15 +166,15 @@ host_verb_health(HostContext *ctx, int argc, char **argv, GError **error)
   HostConfig cfg;
   if (!host_config_load(ctx->conf_path, &cfg, error))
     return FALSE;
-  g_autoptr(OstreeSysroot) sysroot = host_sysroot_load(ctx, TRUE, error);
+  g_autoptr(OstreeSysroot) sysroot = host_sysroot_load(ctx, FALSE, error);
   g_autoptr(GKeyFile) state = sysroot ? host_state_load(ctx->state_dir, error) : NULL;
   g_autoptr(OstreeDeployment) booted = state ? booted_deployment(sysroot, assume, error) : NULL;
   HostBootCount bc = { 0 };
   gboolean ok = booted && host_bootcount_read(ctx, &bc, error);
-  g_autoptr(OstreeDeployment) armed = ok ? find_by_entry(sysroot, bc.pending) : NULL;
+  g_autoptr(OstreeDeployment) armed = ok ? host_bootcount_find(sysroot, bc.pending) : NULL;
   gboolean testing_new = armed && ostree_deployment_equal(armed, booted);
   if (ok && armed && !testing_new)
-    ok = automatic_rollback(ctx, sysroot, state, booted, armed, bc.tries, error)
+    ok = automatic_rollback(ctx, state, booted, armed, bc.tries, error)
          && host_bootcount_disarm(ctx, error);
   else if (ok && bc.pending && !armed)
     ok = host_bootcount_disarm(ctx, error); /* its deployment is gone */

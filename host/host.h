@@ -7,6 +7,8 @@
 #include <glib.h>
 #include <ostree.h>
 
+#include "config.h"
+
 #define HOST_DEFAULT_OSNAME "keel"
 #define HOST_STATE_DIR      "/var/lib/keel/host"
 #define HOST_CONF_PATH      "/etc/keel/host.conf"
@@ -45,8 +47,9 @@ gboolean host_verb_auto_update(HostContext *ctx, int argc, char **argv, GError *
 gboolean host_verb_health(HostContext *ctx, int argc, char **argv, GError **error);
 gboolean host_verb_finalize_hook(HostContext *ctx, int argc, char **argv, GError **error);
 
-/* Set *error (G_IO_ERROR_FAILED) and return FALSE, for early returns. */
-gboolean host_throw(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Parse a verb's options; between MIN and MAX arguments may remain. */
+gboolean host_parse_args(const char *summary, GOptionEntry *entries, int *argc, char ***argv,
+                         int min, int max, GError **error);
 
 /* sysroot.c: loading, locking, roles of deployments */
 gboolean host_require_root(HostContext *ctx, GError **error);

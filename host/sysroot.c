@@ -1,20 +1,25 @@
 /* Loading and locking the sysroot; what every verb asks of a deployment. */
 #include <errno.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "host.h"
 
 gboolean
-host_throw(GError **error, const char *fmt, ...)
+host_parse_args(const char *summary, GOptionEntry *entries, int *argc, char ***argv, int min,
+                int max, GError **error)
 {
-  va_list ap;
-  va_start(ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, msg);
-  return FALSE;
+  g_autoptr(GOptionContext) oc = g_option_context_new(summary);
+  if (entries)
+    g_option_context_add_main_entries(oc, entries, NULL);
+  if (!g_option_context_parse(oc, argc, argv, error))
+    return FALSE;
+  if (*argc - 1 < min)
+    return host_throw(error, "missing argument (usage: host %s)", summary);
+  if (*argc - 1 > max)
+    return host_throw(error, "unexpected argument '%s'", (*argv)[1 + max]);
+  return TRUE;
 }
 
 gboolean
@@ -50,10 +55,16 @@ host_sysroot_load(HostContext *ctx, gboolean lock, GError **error)
           host_throw(error, "cannot lock the sysroot '%s'", ctx->sysroot_path);
           return NULL;
         }
+      /* as ostree admin does: say so, then wait (an automatic update or
+       * a boot's health check holds it only for a while) */
       if (!acquired)
         {
-          host_throw(error, "another host or ostree operation is running (sysroot lock held)");
-          return NULL;
+          fprintf(stderr, "host: waiting for another host or ostree operation (sysroot lock)\n");
+          if (!ostree_sysroot_lock(sysroot, error))
+            {
+              g_prefix_error(error, "cannot lock the sysroot '%s': ", ctx->sysroot_path);
+              return NULL;
+            }
         }
     }
   if (!ostree_sysroot_load(sysroot, NULL, error))

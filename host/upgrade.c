@@ -61,6 +61,16 @@ host_upgrade_find(HostContext *ctx, OstreeSysroot *sysroot, HostUpgradePlan *pla
   return TRUE;
 }
 
+/* Lock and load the sysroot, then find the update. */
+OstreeSysroot *
+host_upgrade_start(HostContext *ctx, HostUpgradePlan *plan, GError **error)
+{
+  g_autoptr(OstreeSysroot) sysroot = host_sysroot_load(ctx, TRUE, error);
+  if (!sysroot || !host_upgrade_find(ctx, sysroot, plan, error))
+    return NULL;
+  return g_steal_pointer(&sysroot);
+}
+
 void
 host_upgrade_plan_clear(HostUpgradePlan *plan)
 {
@@ -120,11 +130,9 @@ host_verb_upgrade(HostContext *ctx, int argc, char **argv, GError **error)
     return host_throw(error, "--check, --download-only and --reboot exclude each other");
   if (!host_require_root(ctx, error))
     return FALSE;
-  g_autoptr(OstreeSysroot) sysroot = host_sysroot_load(ctx, TRUE, error);
-  if (!sysroot)
-    return FALSE;
   g_auto(HostUpgradePlan) plan = { 0 };
-  if (!host_upgrade_find(ctx, sysroot, &plan, error))
+  g_autoptr(OstreeSysroot) sysroot = host_upgrade_start(ctx, &plan, error);
+  if (!sysroot)
     return FALSE;
   if (!plan.have_update || plan.already_staged)
     {

@@ -19,6 +19,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HostUpgradePlan, host_upgrade_plan_clear)
 
 gboolean host_upgrade_find(HostContext *ctx, OstreeSysroot *sysroot, HostUpgradePlan *plan,
                            GError **error);
+OstreeSysroot *host_upgrade_start(HostContext *ctx, HostUpgradePlan *plan, GError **error);
 gboolean host_upgrade_apply(HostContext *ctx, OstreeSysroot *sysroot, HostUpgradePlan *plan,
                             gboolean download_only, GError **error);
 

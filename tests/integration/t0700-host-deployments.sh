@@ -7,18 +7,9 @@
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$(dirname "$0")/../lib/webserver.sh"
 . "$(dirname "$0")/../lib/host.sh"
-test_require_root
-command -v ostree >/dev/null || skip_all "no ostree CLI (make deps)"
-command -v gpg >/dev/null || skip_all "no gpg (make deps)"
-[ -x "$HOST_BIN" ] || skip_all "no $HOST_BIN (make)"
+host_test_require
 
-say "setting up a signed repo and a sysroot"
-KEY_NAME=good host_gpg_key good
-GOOD=$KEY_ID
-host_repo_init
-c1=$(KEY_NAME=good host_commit 1 "$GOOD")
-host_sysroot_init "$TEST_TMP/good.asc"
-say "sysroot ready"
+host_world
 
 dep() { # N FIELD: a field of deployment N from status --json
   host_run status --json >"$TEST_TMP/st.json" &&

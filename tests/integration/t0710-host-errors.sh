@@ -7,20 +7,11 @@
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$(dirname "$0")/../lib/webserver.sh"
 . "$(dirname "$0")/../lib/host.sh"
-test_require_root
-command -v ostree >/dev/null || skip_all "no ostree CLI (make deps)"
-command -v gpg >/dev/null || skip_all "no gpg (make deps)"
-[ -x "$HOST_BIN" ] || skip_all "no $HOST_BIN (make)"
+host_test_require
 
-say "setting up keys, a signed repo and a sysroot"
+host_world
 KEY_NAME=evil host_gpg_key evil
 EVIL=$KEY_ID
-KEY_NAME=good host_gpg_key good
-GOOD=$KEY_ID
-host_repo_init
-c1=$(KEY_NAME=good host_commit 1 "$GOOD")
-host_sysroot_init "$TEST_TMP/good.asc"
-say "sysroot ready"
 
 csums() { host_run status --json | python3 -c 'import json,sys; print(" ".join(x["checksum"] for x in json.load(sys.stdin)["deployments"]))'; }
 ids() { host_run status --json | python3 -c 'import json,sys; print(" ".join(x["id"] for x in json.load(sys.stdin)["deployments"]))'; }

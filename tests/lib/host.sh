@@ -9,6 +9,8 @@
 #                                KEY_ID is given); echoes the checksum
 #   host_sysroot_init PUBKEY     $SYSROOT: init-fs, os-init keel, remote keel
 #                                (gpg-verify=true, PUBKEY imported), first deploy
+#   host_test_require           skip unless root, ostree, gpg and build/host
+#   host_world                   key good ($GOOD), repo with version 1 ($c1), $SYSROOT
 #   host_run ARGS...             build/host --sysroot $SYSROOT ARGS
 #   json_get FILE EXPR           one value from a JSON file (python3 json)
 #
@@ -79,6 +81,26 @@ host_sysroot_unlock() {
     [ -d "$d" ] && chattr -i "$d" 2>/dev/null
   done
   return 0
+}
+
+# What every host test needs; skips the file otherwise.
+host_test_require() {
+  test_require_root
+  command -v ostree >/dev/null || skip_all "no ostree CLI (make deps)"
+  command -v gpg >/dev/null || skip_all "no gpg (make deps)"
+  [ -x "$HOST_BIN" ] || skip_all "no $HOST_BIN (make)"
+}
+
+# The usual world: key "good" ($GOOD), the served repo with version 1 ($c1)
+# signed by it, and $SYSROOT deploying it.
+host_world() {
+  say "setting up a signed repo and a sysroot"
+  KEY_NAME=good host_gpg_key good
+  GOOD=$KEY_ID
+  host_repo_init
+  c1=$(KEY_NAME=good host_commit 1 "$GOOD")
+  host_sysroot_init "$TEST_TMP/good.asc"
+  say "sysroot ready"
 }
 
 host_run() {
