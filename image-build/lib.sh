@@ -116,3 +116,64 @@ apt_uri_for() {
     [ -z "$uri" ] || { echo "$uri"; return 0; }
   done
 }
+
+# --- signing -----------------------------------------------------------------
+# signing_key: sets GPG_HOME and GPG_KEY (the key id commits and summaries
+# are signed with) and GPG_PUBKEY (its public key, exported, which the image
+# ships).  A real key comes from the user: KEEL_GPG_HOME (a GnuPG home
+# holding the secret key, no passphrase or an agent that has it) and
+# KEEL_GPG_KEY (its id or fingerprint).  Without them a throwaway test key
+# is generated once under $KEEL_BUILD/gpg: fine for tests, never for
+# machines that matter (anyone with the build directory can sign updates).
+signing_key() {
+  command -v gpg >/dev/null || die "'gpg' is not installed (run make deps)"
+  if [ -n "${KEEL_GPG_KEY:-}" ]; then
+    GPG_HOME=$(realpath -m "${KEEL_GPG_HOME:-$HOME/.gnupg}")
+    GPG_KEY=$KEEL_GPG_KEY
+    gpg --batch --homedir "$GPG_HOME" --list-secret-keys "$GPG_KEY" >/dev/null 2>&1 ||
+      die "no secret key '$GPG_KEY' in '$GPG_HOME' (KEEL_GPG_HOME / KEEL_GPG_KEY)"
+    GPG_PUBKEY=$KEEL_BUILD/gpg-pub/$GPG_KEY.gpg
+    mkdir -p "$(dirname "$GPG_PUBKEY")"
+  else
+    [ -z "${KEEL_GPG_HOME:-}" ] || die "KEEL_GPG_HOME is set but KEEL_GPG_KEY is not"
+    GPG_HOME=$KEEL_BUILD/gpg
+    test_key "$GPG_HOME" "Keel test key (throwaway) <keel-test@invalid>"
+    GPG_KEY=$(cat "$GPG_HOME/keyid")
+    GPG_PUBKEY=$GPG_HOME/keel.gpg
+  fi
+  gpg --batch --homedir "$GPG_HOME" --export "$GPG_KEY" >"$GPG_PUBKEY.tmp" 2>/dev/null &&
+    [ -s "$GPG_PUBKEY.tmp" ] || die "cannot export the public key of '$GPG_KEY'"
+  if cmp -s "$GPG_PUBKEY.tmp" "$GPG_PUBKEY"; then rm -f "$GPG_PUBKEY.tmp"; else mv "$GPG_PUBKEY.tmp" "$GPG_PUBKEY"; fi
+  on_exit "gpgconf --homedir '$GPG_HOME' --kill gpg-agent"
+}
+
+# test_key DIR UID: a passphrase-less ed25519 signing key in the GnuPG home
+# DIR (made once; its id in DIR/keyid).
+test_key() {
+  local dir=$1 uid=$2
+  [ -s "$dir/keyid" ] && return 0
+  rm -rf "$dir"
+  mkdir -p -m 0700 "$dir"
+  gpg --batch --homedir "$dir" --passphrase '' --quick-gen-key "$uid" ed25519 sign never \
+    >"$dir/gen.log" 2>&1 || die "cannot generate a test signing key in '$dir' (see $dir/gen.log)"
+  gpg --batch --homedir "$dir" --with-colons --list-secret-keys 2>/dev/null |
+    awk -F: '$1 == "fpr" { print $10; exit }' >"$dir/keyid"
+  gpgconf --homedir "$dir" --kill gpg-agent 2>/dev/null || true
+  [ -s "$dir/keyid" ] || die "generated no key in '$dir'"
+}
+
+# publish REPO REF: make the archive repo servable by any static web server
+# after a commit on REF: a static delta from the ref's previous commit (the
+# new commit's parent) to the new one, then the summary, signed like the
+# commits.  Needs signing_key first.
+publish() {
+  local repo=$1 ref=$2 log=$3 to from
+  to=$(ostree --repo="$repo" rev-parse "$ref")
+  from=$(ostree --repo="$repo" rev-parse "$to^" 2>/dev/null || true)
+  if [ -n "$from" ] && ostree --repo="$repo" show "$from" >/dev/null 2>&1; then
+    step "$log" "ostree static-delta generate" ostree --repo="$repo" static-delta generate \
+      --from="$from" --to="$to"
+  fi
+  step "$log" "ostree summary" ostree --repo="$repo" summary -u \
+    --gpg-sign="$GPG_KEY" --gpg-homedir="$GPG_HOME"
+}
