@@ -38,7 +38,9 @@ $(B)/tests/helpers/%: $(B)/tests/helpers/%.o
 
 PROVE := prove --exec '' --timer --failures --comments
 INTEGRATION := $(sort $(wildcard tests/integration/t*.sh))
-VM_TESTS := $(sort $(wildcard tests/vm/t*.sh))
+# tests/vm/PENDING names VM tests not yet proven, kept out of every target.
+VM_PENDING := $(addprefix tests/vm/,$(shell sed -e 's/\#.*//' tests/vm/PENDING 2>/dev/null))
+VM_TESTS := $(filter-out $(VM_PENDING),$(sort $(wildcard tests/vm/t*.sh)))
 
 .PHONY: check check-sanitize check-quick check-format check-unit check-integration check-vm tests
 tests: $(TEST_PROGRAMS) $(PROGRAMS)
