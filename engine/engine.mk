@@ -21,5 +21,6 @@ include engine/registry/registry.mk
 include engine/network/network.mk
 include engine/container/container.mk
 include engine/monitor/monitor.mk
+include engine/systemd/systemd.mk
 include engine/cli/keel/keel.mk
 include engine/cli/init/init.mk

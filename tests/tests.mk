@@ -6,7 +6,7 @@ TEST_PROGRAMS += $(UNIT_BINS)
 FORMAT_FILES += $(UNIT_SRCS) tests/unit/test.h
 
 # Every unit test links every engine library; --as-needed drops the rest.
-UNIT_LINK := $(CONTAINER_A) $(REGISTRY_A) $(IMAGE_A) $(RUNTIME_A) $(LIB_A)
+UNIT_LINK := $(SYSTEMD_A) $(CONTAINER_A) $(REGISTRY_A) $(IMAGE_A) $(RUNTIME_A) $(LIB_A)
 UNIT_LIBS := $(REGISTRY_LIBS) $(IMAGE_LIBS) $(RUNTIME_LIBS) $(LIB_LIBS)
 
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_LINK)
@@ -35,6 +35,10 @@ FORMAT_FILES += $(HELPER_SRCS)
 
 $(B)/tests/helpers/%: $(B)/tests/helpers/%.o
 	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $< -lseccomp -ljson-c -lcrypto
+
+# sdnotify also runs inside busybox containers: static.
+$(B)/tests/helpers/sdnotify: $(B)/tests/helpers/sdnotify.o
+	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) $(if $(SANITIZE),,-static) -o $@ $<
 
 PROVE := prove --exec '' --timer --failures --comments
 INTEGRATION := $(sort $(wildcard tests/integration/t*.sh))

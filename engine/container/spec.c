@@ -167,6 +167,10 @@ mounts(const char *root, const char *id, json_object *host)
       if (!user_mounted(binds, dst))
         add_mount(m, dst, "bind", src, "rbind,rprivate,nosuid,noexec,nodev,rw");
     }
+  /* sd_notify proxied by keel-monitor (--sdnotify=container) */
+  if (get_str(host, "NotifySocketDir"))
+    add_mount(m, "/run/notify", "bind", get_str(host, "NotifySocketDir"),
+              "rbind,rprivate,nosuid,noexec,nodev,rw");
   if (get_bool(host, "Init") && get_str(host, "InitPath"))
     add_mount(m, "/run/keel-init", "bind", get_str(host, "InitPath"), "bind,ro,nosuid,nodev");
   for (size_t i = 0; binds && i < json_object_array_length(binds); i++)
@@ -358,6 +362,8 @@ process(const char *rootfs, json_object *cfg, json_object **ret, struct keel_err
   snprintf(hn, sizeof(hn), "HOSTNAME=%s", get_str(conf, "Hostname"));
   if (!env_has(env, "HOSTNAME"))
     json_object_array_add(env, json_object_new_string(hn));
+  if (get_str(host, "NotifySocketDir") && !env_has(env, "NOTIFY_SOCKET"))
+    json_object_array_add(env, json_object_new_string("NOTIFY_SOCKET=/run/notify/notify.sock"));
   if (!env_has(env, "HOME"))
     json_object_array_add(env, json_object_new_string(uid ? "HOME=/" : "HOME=/root"));
   json_object_object_add(p, "env", env);

@@ -49,6 +49,8 @@ enum
   O_PLATFORM,
   O_LOG_OPT,
   O_SIG_PROXY,
+  O_REPLACE,
+  O_SDNOTIFY,
 };
 
 static const struct option run_opts[] = {
@@ -93,6 +95,8 @@ static const struct option run_opts[] = {
   { "platform", required_argument, NULL, O_PLATFORM },
   { "log-opt", required_argument, NULL, O_LOG_OPT },
   { "sig-proxy", optional_argument, NULL, O_SIG_PROXY },
+  { "replace", no_argument, NULL, O_REPLACE },
+  { "sdnotify", required_argument, NULL, O_SDNOTIFY },
   { NULL, 0, NULL, 0 },
 };
 
@@ -520,6 +524,15 @@ parse_one(int c, json_object *conf, json_object *host, struct create_flags *f,
       break;
     case O_SIG_PROXY:
       break;
+    case O_REPLACE:
+      f->replace = true;
+      break;
+    case O_SDNOTIFY:
+      if (strcmp(optarg, "container") && strcmp(optarg, "conmon") && strcmp(optarg, "ignore"))
+        return keel_error_set(
+            err, -EINVAL, "invalid --sdnotify \"%s\": must be container, conmon or ignore", optarg);
+      set_str(host, "SdNotify", optarg);
+      break;
     default:
       {
         int r = parse_resource(c, host, err);
@@ -558,6 +571,11 @@ create_parse(const char *verb, int argc, char **argv, struct create_flags *f, js
   f->image = argv[optind];
   f->cmd = argv + optind + 1;
   f->n_cmd = argc - optind - 1;
+  /* the command line, as podman keeps it: `generate systemd --new` runs it again */
+  json_object *cmdline = json_object_new_array();
+  for (int i = 0; i < argc; i++)
+    json_object_array_add(cmdline, json_object_new_string(argv[i]));
+  json_object_object_add(cfg, "CreateCommand", cmdline);
   /* the name goes top-level, where the record keeps it */
   json_object *name;
   if (json_object_object_get_ex(conf, "Name", &name))
@@ -566,6 +584,63 @@ create_parse(const char *verb, int argc, char **argv, struct create_flags *f, js
       json_object_object_del(conf, "Name");
     }
   *ret_cfg = TAKE_PTR(cfg);
+  return 0;
+}
+
+static const char *
+long_name(int c, int index)
+{
+  if (index >= 0)
+    return run_opts[index].name;
+  if (c == 'h')
+    return "hostname";
+  for (size_t i = 0; run_opts[i].name; i++)
+    if (run_opts[i].val == c)
+      return run_opts[i].name;
+  return NULL;
+}
+
+/* Flags that a service's own `run` line sets itself, or that make no
+ * sense without a terminal. */
+static bool
+unit_drops(int c)
+{
+  return c == 'd' || c == 'i' || c == 't' || c == O_RM || c == O_NAME || c == O_REPLACE
+         || c == O_SDNOTIFY;
+}
+
+int
+create_unit_args(json_object *record, char ***ret, struct keel_error *err)
+{
+  _cleanup_strv_ char **argv = NULL, **out = NULL;
+  json_object *cmd = ctr_get(record, "CreateCommand");
+  if (!cmd || keel_json_get_strv(record, "CreateCommand", "record", &argv, err) < 0 || !argv[0])
+    return keel_error_set(err, -EINVAL,
+                          "container %s has no create command (made by an older keel): "
+                          "cannot generate a unit with --new",
+                          ctr_str(record, "Name"));
+  int argc = 0, n = 0, c, index;
+  while (argv[argc])
+    argc++;
+  if (!(out = calloc((size_t)argc + 1, sizeof(*out))))
+    return keel_error_set(err, -ENOMEM, "out of memory");
+  optind = 0;
+  opterr = 0;
+  while ((index = -1, c = getopt_long(argc, argv, "+ditre:w:u:v:m:p:h:", run_opts, &index)) != -1)
+    {
+      const char *name = long_name(c, index);
+      if (!name)
+        return keel_error_set(err, -EINVAL, "the recorded create command has a bad flag");
+      if (unit_drops(c))
+        continue;
+      if (asprintf(&out[n], "--%s%s%s", name, optarg ? "=" : "", optarg ? optarg : "") < 0)
+        return keel_error_set(err, -ENOMEM, "out of memory");
+      n++;
+    }
+  for (int i = optind; i < argc; i++)
+    if (!(out[n++] = strdup(argv[i])))
+      return keel_error_set(err, -ENOMEM, "out of memory");
+  *ret = TAKE_PTR(out);
   return 0;
 }
 

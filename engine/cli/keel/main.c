@@ -39,7 +39,7 @@ static const struct cli_command commands[] = {
   { "logs", cmd_logs, "logs [-f] [-t] [--tail N] [--since T] CONTAINER" },
   { "stop", cmd_stop, "stop [-t SECONDS] CONTAINER..." },
   { "kill", cmd_kill, "kill [-s SIGNAL] CONTAINER..." },
-  { "rm", cmd_rm, "rm [-f] [-v] [-a] CONTAINER..." },
+  { "rm", cmd_rm, "rm [-f] [-v] [-i] [-a] CONTAINER..." },
   { "restart", cmd_restart, "restart [-t SECONDS] CONTAINER..." },
   { "wait", cmd_wait, "wait CONTAINER..." },
   { "exec", cmd_exec, "exec [-it] [-d] [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND..." },
@@ -53,6 +53,8 @@ static const struct cli_command commands[] = {
   { "cp", cmd_cp, "cp CONTAINER:SRC DEST | cp SRC CONTAINER:DEST" },
   { "volume", cmd_volume, "volume create|ls|inspect|rm|prune ..." },
   { "network", cmd_network, "network create|ls|inspect|rm ..." },
+  { "generate", cmd_generate,
+    "generate systemd [--new] [--name] [--files] [--restart-policy P] [-t SECONDS] CONTAINER" },
   { "container", cmd_container, "container ls|prune|rm|inspect|... (the verbs above)" },
 };
 
