@@ -50,6 +50,11 @@ const char *const *cli_search_registries(void);
 void cli_human_size(uint64_t bytes, char *buf, size_t size);
 /* "3 days ago" from an RFC 3339 time. */
 void cli_human_ago(const char *rfc3339, char *buf, size_t size);
+/* --format templates (format.c): each {{.Key}} replaced by get()'s
+ * value for Key (buf is room for it); "table " prints a header first. */
+typedef const char *(*cli_template_get)(const char *key, void *data, char *buf, size_t size);
+void cli_template(const char *fmt, cli_template_get get, void *data);
+void cli_template_header(const char *fmt);
 /* Dispatch "keel image VERB" / "keel system VERB". */
 int cli_dispatch(const char *group, const struct cli_command *table, size_t n, int argc,
                  char **argv);

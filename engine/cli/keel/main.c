@@ -49,7 +49,7 @@ static const struct cli_command commands[] = {
   { "rename", cmd_rename, "rename CONTAINER NEW_NAME" },
   { "port", cmd_port, "port CONTAINER" },
   { "top", cmd_top, "top CONTAINER" },
-  { "stats", cmd_stats, "stats --no-stream [CONTAINER...]" },
+  { "stats", cmd_stats, "stats [-a] [--no-stream] [--no-trunc] [--format F|json] [CONTAINER...]" },
   { "cp", cmd_cp, "cp CONTAINER:SRC DEST | cp SRC CONTAINER:DEST" },
   { "volume", cmd_volume, "volume create|ls|inspect|rm|prune ..." },
   { "network", cmd_network, "network create|ls|inspect|rm ..." },
