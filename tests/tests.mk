@@ -52,7 +52,7 @@ check-format:
 
 # Fast tiers: format and unit tests.  No root needed.
 check-quick: tests
-	$(PROVE) tests/lint/check-format.sh $(UNIT_BINS)
+	$(PROVE) tests/lint/check-format.sh tests/lint/check-seccomp.sh $(UNIT_BINS)
 
 check-unit: tests
 	$(PROVE) $(UNIT_BINS)
@@ -73,5 +73,5 @@ check-vm: tests
 check: deps
 	$(MAKE) --no-print-directory tests $(VM_PREREQS)
 	$(MAKE) --no-print-directory SANITIZE=address,undefined tests
-	KEEL_BUILD=$(abspath $(B)) $(PROVE) -j2 tests/lint/check-format.sh $(UNIT_BINS) $(INTEGRATION) $(VM_TESTS)
+	KEEL_BUILD=$(abspath $(B)) $(PROVE) -j2 tests/lint/check-format.sh tests/lint/check-seccomp.sh $(UNIT_BINS) $(INTEGRATION) $(VM_TESTS)
 
