@@ -5,12 +5,7 @@
 # through its gateway (hairpin NAT) and through the host's address.
 . "$(dirname "$0")/../lib/network.sh"
 . "$TEST_SRCDIR/tests/lib/container.sh"
-export KEEL_NETWORK_CONF=$TEST_TMP/network.conf KEEL_HOST_RESOLV=$TEST_TMP/host-resolv.conf
-: >"$KEEL_NETWORK_CONF"
-KEEL_STORE=$KEEL_ROOT
-export KEEL_STORE
-
-web() { echo "mkdir -p /www && echo $1 >/www/index.html && exec httpd -f -p 80 -h /www"; }
+ctr_net_setup
 
 test_expect_success 'setup: the busybox fixture in the store' 'ctr_setup'
 
@@ -34,7 +29,7 @@ test_expect_success 'a released address is leased again' '
 '
 
 test_expect_success 'a container reaches its own published port through its gateway' '
-  keel run -d --name self -p 18380:80 busybox sh -c "$(web self)" >/dev/null &&
+  keel run -d --name self -p 18380:80 busybox sh -c "$(ctr_web self)" >/dev/null &&
   wait_port "" 127.0.0.1 18380 &&
   gw=$(keel inspect --format "{{.NetworkSettings.Gateway}}" self) && test -n "$gw" &&
   keel exec self timeout 10 wget -q -O- "http://$gw:18380/" >out &&
