@@ -29,6 +29,7 @@ r() { echo "KEEL-T $1=$2"; }
 log() { sed "s/^/KEEL-LOG $1: /"; }
 in=/var/tmp/keel-in
 mkdir -p $in && tar -C $in -xzf /sys/firmware/qemu_fw_cfg/by_name/opt/keel/in/raw
+r unpacked $?
 for p in keel keel-monitor keel-runtime keel-init; do mount --bind $in/$p /usr/bin/$p; done
 mkdir -p /etc/systemd/system-generators
 install -m 0755 $in/keel-systemd-generator /etc/systemd/system-generators/
