@@ -20,6 +20,7 @@ include engine/image/image.mk
 include engine/registry/registry.mk
 include engine/network/network.mk
 include engine/container/container.mk
+include engine/build/build.mk
 include engine/monitor/monitor.mk
 include engine/systemd/systemd.mk
 include engine/cli/keel/keel.mk

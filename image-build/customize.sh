@@ -72,8 +72,11 @@ kver=$kvers
 kdir=$root/usr/lib/modules/$kver
 cp "$root/boot/vmlinuz-$kver" "$kdir/vmlinuz"
 cp "$root/boot/config-$kver" "$kdir/config"
+# Booting needs image-build/kernel-options; containers need what keel checks.
 msg=$("$KEEL_SRC/image-build/check-kernel-config" "$kdir/config" \
   "${KEEL_KERNEL_OPTIONS:-$KEEL_SRC/image-build/kernel-options}" 2>&1) || die "${msg#compose: }"
+msg=$("$progs/keel" system check-kernel --quiet --config "$kdir/config" 2>&1) ||
+  die "kernel $kver: $(echo "${msg:-keel system check-kernel failed}" | sed -n '1s/^keel: kernel //p')"
 mkdir -p "$root/usr/lib/dracut/dracut.conf.d" "$root/usr/lib/dracut/modules.d"
 cp "$KEEL_SRC"/initramfs/dracut.conf.d/*.conf "$root/usr/lib/dracut/dracut.conf.d/"
 cp -a "$KEEL_SRC"/initramfs/modules.d/. "$root/usr/lib/dracut/modules.d/"

@@ -6,7 +6,7 @@ TEST_PROGRAMS += $(UNIT_BINS)
 FORMAT_FILES += $(UNIT_SRCS) tests/unit/test.h
 
 # Every unit test links every engine library; --as-needed drops the rest.
-UNIT_LINK := $(SYSTEMD_A) $(CONTAINER_A) $(REGISTRY_A) $(IMAGE_A) $(RUNTIME_A) $(LIB_A)
+UNIT_LINK := $(BUILD_A) $(SYSTEMD_A) $(CONTAINER_A) $(REGISTRY_A) $(IMAGE_A) $(RUNTIME_A) $(LIB_A)
 UNIT_LIBS := $(REGISTRY_LIBS) $(IMAGE_LIBS) $(RUNTIME_LIBS) $(LIB_LIBS)
 
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_LINK)

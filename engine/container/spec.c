@@ -11,6 +11,7 @@
 #include "container/container.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
+#include "runtime/cgroup.h"
 #include "runtime/spec.h"
 
 /* podman's default_capabilities (containers.conf) */
@@ -285,6 +286,17 @@ namespaces(json_object *host, const char *netns_path)
       json_object_object_add(o, "type", json_object_new_string(types[i]));
       if (net && netns_path)
         json_object_object_add(o, "path", json_object_new_string(netns_path));
+      json_object_array_add(ns, o);
+    }
+  /* As podman: a private cgroup namespace on unified (v2) hosts, so the
+   * container sees its own cgroup at /sys/fs/cgroup; the host's on v1. */
+  enum keel_cgroup_mode cg = KEEL_CGROUP_V1;
+  keel_cgroup_detect(&cg, NULL);
+  const char *cgns = get_str(host, "CgroupnsMode");
+  if (cgns ? !strcmp(cgns, "private") : cg == KEEL_CGROUP_V2)
+    {
+      json_object *o = json_object_new_object();
+      json_object_object_add(o, "type", json_object_new_string("cgroup"));
       json_object_array_add(ns, o);
     }
   return ns;

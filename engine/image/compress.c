@@ -35,8 +35,8 @@ keel_blob_compression(int fd, enum keel_layer_compression *ret, struct keel_erro
   return 0;
 }
 
-/* The compressor side: the output is digested and counted on its way out. */
-struct sink
+/* The compressor: the output is digested and counted on its way out. */
+struct keel_compressor
 {
   int fd;
   struct keel_digest_ctx *dig;
@@ -48,19 +48,19 @@ struct sink
 };
 
 static int
-emit(struct sink *k, const void *p, size_t n, struct keel_error *err)
+emit(struct keel_compressor *k, const void *p, size_t n, struct keel_error *err)
 {
   if (!n)
     return 0;
   keel_digest_update(k->dig, p, n);
   k->size += n;
   int r = keel_write_all(k->fd, p, n);
-  return r < 0 ? keel_error_set_errno(err, r, "cannot write the recompressed layer") : 0;
+  return r < 0 ? keel_error_set_errno(err, r, "cannot write the compressed layer") : 0;
 }
 
 /* Feed n bytes (end: finish the stream). */
 static int
-compress_block(struct sink *k, const void *p, size_t n, bool end, struct keel_error *err)
+compress_block(struct keel_compressor *k, const void *p, size_t n, bool end, struct keel_error *err)
 {
   int r;
   if (k->to == KEEL_COMPRESSION_NONE)
@@ -97,30 +97,70 @@ compress_block(struct sink *k, const void *p, size_t n, bool end, struct keel_er
     }
 }
 
-static int
-sink_init(struct sink *k, struct keel_error *err)
+void
+keel_compressor_free(struct keel_compressor *k)
 {
-  k->out = malloc(OUT_SIZE);
-  if (!k->out || keel_digest_new(&k->dig) < 0)
-    return keel_error_set(err, -ENOMEM, "out of memory");
-  if (k->to == KEEL_COMPRESSION_GZIP
-      && deflateInit2(&k->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
-                      Z_DEFAULT_STRATEGY)
-             != Z_OK)
-    return keel_error_set(err, -ENOMEM, "cannot start gzip compression");
-  if (k->to == KEEL_COMPRESSION_ZSTD && !(k->zs = ZSTD_createCStream()))
-    return keel_error_set(err, -ENOMEM, "cannot start zstd compression");
-  return 0;
-}
-
-static void
-sink_free(struct sink *k)
-{
+  if (!k)
+    return;
   if (k->to == KEEL_COMPRESSION_GZIP && k->out)
     deflateEnd(&k->z);
   ZSTD_freeCStream(k->zs);
   keel_digest_free(k->dig);
   free(k->out);
+  free(k);
+}
+
+int
+keel_compressor_new(int out_fd, enum keel_layer_compression to, struct keel_compressor **ret,
+                    struct keel_error *err)
+{
+  struct keel_compressor *k = calloc(1, sizeof(*k));
+  if (!k)
+    return keel_error_set(err, -ENOMEM, "out of memory");
+  k->fd = out_fd;
+  k->to = to;
+  int r = 0;
+  k->out = malloc(OUT_SIZE);
+  if (!k->out || keel_digest_new(&k->dig) < 0)
+    r = keel_error_set(err, -ENOMEM, "out of memory");
+  /* no file name and mtime 0 in the gzip header: the same tar gives the
+   * same blob */
+  else if (to == KEEL_COMPRESSION_GZIP
+           && deflateInit2(&k->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
+                           Z_DEFAULT_STRATEGY)
+                  != Z_OK)
+    {
+      free(TAKE_PTR(k->out));
+      r = keel_error_set(err, -ENOMEM, "cannot start gzip compression");
+    }
+  else if (to == KEEL_COMPRESSION_ZSTD && !(k->zs = ZSTD_createCStream()))
+    r = keel_error_set(err, -ENOMEM, "cannot start zstd compression");
+  if (r < 0)
+    {
+      keel_compressor_free(k);
+      return r;
+    }
+  *ret = k;
+  return 0;
+}
+
+int
+keel_compressor_write(struct keel_compressor *k, const void *p, size_t n, struct keel_error *err)
+{
+  return n ? compress_block(k, p, n, false, err) : 0;
+}
+
+int
+keel_compressor_finish(struct keel_compressor *k, char digest[KEEL_DIGEST_MAX], uint64_t *ret_size,
+                       struct keel_error *err)
+{
+  int r = compress_block(k, "", 0, true, err);
+  if (r < 0)
+    return r;
+  if ((r = keel_digest_final(TAKE_PTR(k->dig), digest)) < 0)
+    return keel_error_set_errno(err, r, "cannot digest the compressed layer");
+  *ret_size = k->size;
+  return 0;
 }
 
 int
@@ -131,28 +171,24 @@ keel_recompress(int in_fd, int out_fd, enum keel_layer_compression to,
     return keel_error_set_errno(err, -errno, "cannot rewind layer blob");
   struct keel_unpack_source src = { keel_unpack_read_fd, &in_fd };
   struct keel_dstream *ds = NULL;
-  struct sink k = { .fd = out_fd, .to = to };
+  struct keel_compressor *k = NULL;
   int r = keel_dstream_new(&src, UINT64_MAX, &ds, err);
   if (r == 0)
-    r = sink_init(&k, err);
+    r = keel_compressor_new(out_fd, to, &k, err);
   const void *p;
   ssize_t n = 0;
   while (r == 0 && (n = keel_dstream_next(ds, &p, err)) > 0)
-    r = compress_block(&k, p, (size_t)n, false, err);
+    r = keel_compressor_write(k, p, (size_t)n, err);
   if (r == 0 && n < 0)
     r = (int)n;
   if (r == 0)
-    r = compress_block(&k, "", 0, true, err);
+    r = keel_compressor_finish(k, ret->digest, &ret->size, err);
   struct keel_unpack_stats st;
   if (r == 0)
     r = keel_dstream_finish(ds, &st, err);
   if (r == 0)
-    {
-      r = keel_digest_final(TAKE_PTR(k.dig), ret->digest);
-      memcpy(ret->diff_id, st.diff_id, sizeof(ret->diff_id));
-      ret->size = k.size;
-    }
-  sink_free(&k);
+    memcpy(ret->diff_id, st.diff_id, sizeof(ret->diff_id));
+  keel_compressor_free(k);
   keel_dstream_free(ds);
   return r;
 }

@@ -25,6 +25,18 @@ struct keel_recompress_result
 int keel_recompress(int in_fd, int out_fd, enum keel_layer_compression to,
                     struct keel_recompress_result *ret, struct keel_error *err);
 
+/* A streaming compressor into out_fd that digests what it writes (a
+ * layer blob as it is made). */
+struct keel_compressor;
+int keel_compressor_new(int out_fd, enum keel_layer_compression to, struct keel_compressor **ret,
+                        struct keel_error *err);
+int keel_compressor_write(struct keel_compressor *k, const void *p, size_t n,
+                          struct keel_error *err);
+/* End the stream; the digest and size of everything written. */
+int keel_compressor_finish(struct keel_compressor *k, char digest[KEEL_DIGEST_MAX],
+                           uint64_t *ret_size, struct keel_error *err);
+void keel_compressor_free(struct keel_compressor *k);
+
 /* "gzip", "zstd", "none" */
 const char *keel_compression_name(enum keel_layer_compression c);
 

@@ -309,6 +309,22 @@ keel_store_gc(struct keel_store *s, bool wait, struct keel_gc_stats *ret, struct
 int
 keel_store_prune(struct keel_store *s, bool all, struct keel_gc_stats *ret, struct keel_error *err)
 {
+  return keel_store_prune_keep(s, all, NULL, ret, err);
+}
+
+static bool
+kept(const char *const *keep, const char *id)
+{
+  for (size_t i = 0; keep && keep[i]; i++)
+    if (!strcmp(keep[i], id))
+      return true;
+  return false;
+}
+
+int
+keel_store_prune_keep(struct keel_store *s, bool all, const char *const *keep,
+                      struct keel_gc_stats *ret, struct keel_error *err)
+{
   memset(ret, 0, sizeof(*ret));
   int r = lock_all(s, true, err);
   if (r < 0)
@@ -322,7 +338,7 @@ keel_store_prune(struct keel_store *s, bool all, struct keel_gc_stats *ret, stru
     }
   for (size_t i = 0; i < n && r == 0; i++)
     {
-      if (!all && v[i]->names && v[i]->names[0])
+      if ((!all && v[i]->names && v[i]->names[0]) || kept(keep, v[i]->id))
         continue;
       r = keel_store_image_remove(s, v[i]->id, true, err);
       if (r == 0)

@@ -157,6 +157,10 @@ struct keel_gc_stats
 int keel_store_gc(struct keel_store *s, bool wait, struct keel_gc_stats *ret,
                   struct keel_error *err);
 /* Remove images without names (dangling), then gc. */
+/* The same, sparing the image ids in keep (NULL-terminated): the images
+ * containers stand on, which only the caller knows. */
+int keel_store_prune_keep(struct keel_store *s, bool all, const char *const *keep,
+                          struct keel_gc_stats *ret, struct keel_error *err);
 int keel_store_prune(struct keel_store *s, bool all, struct keel_gc_stats *ret,
                      struct keel_error *err);
 

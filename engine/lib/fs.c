@@ -101,6 +101,24 @@ keel_read_file(int dirfd, const char *path, size_t max, char **ret, size_t *ret_
   return 0;
 }
 
+/* Put tmp in path's place by swapping the two names, then drop the old
+ * file, now called tmp.  For readers that is as atomic as a rename, but
+ * ext4 allocates the blocks of a file renamed over another at once
+ * (auto_da_alloc, crash safety for replace-by-rename), so the file is
+ * never freed before it has blocks, and freeing blocks on a disk mounted
+ * with discard (no journal) waits for the discard: 3-9 ms here for each
+ * later rewrite or delete of a 2 KiB state file, 0.02 ms with this.
+ * Fails (and leaves both names alone) when path does not exist yet or
+ * the filesystem cannot exchange. */
+static int
+exchange_in(int dirfd, const char *tmp, const char *path)
+{
+  if (renameat2(dirfd, tmp, dirfd, path, RENAME_EXCHANGE) < 0)
+    return -errno;
+  unlinkat(dirfd, tmp, 0);
+  return 0;
+}
+
 static int
 write_file_via_temp(int dirfd, const char *path, const void *buf, size_t len, mode_t mode,
                     bool sync)
@@ -114,6 +132,8 @@ write_file_via_temp(int dirfd, const char *path, const void *buf, size_t len, mo
   int r = keel_write_all(fd, buf, len);
   if (r == 0 && sync && fsync(fd) < 0)
     r = -errno;
+  if (r == 0 && !sync && exchange_in(dirfd, tmp, path) == 0)
+    return 0;
   if (r == 0 && renameat(dirfd, tmp, dirfd, path) < 0)
     r = -errno;
   if (r < 0)

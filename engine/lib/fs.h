@@ -15,7 +15,9 @@ int keel_read_file(int dirfd, const char *path, size_t max, char **ret, size_t *
 /* Write a whole file that appears all at once or not at all. */
 int keel_write_file_atomic(int dirfd, const char *path, const void *buf, size_t len, mode_t mode);
 /* The same without fsync: for live state (under /run) that never needs to
- * outlive a boot, where rename's atomicity is all readers rely on. */
+ * outlive a boot, where rename's atomicity is all readers rely on.  An
+ * existing file is replaced by exchanging names, which spares ext4's
+ * forced block allocation (see fs.c). */
 int keel_write_file_replace(int dirfd, const char *path, const void *buf, size_t len, mode_t mode);
 /* Write a short string to an existing file (procfs, sysfs, cgroupfs). */
 int keel_write_string(int dirfd, const char *path, const char *s);

@@ -97,6 +97,17 @@ cg_enter_pid(const char *dir, pid_t pid, struct keel_error *err)
   return 0;
 }
 
+int
+cg_v1_enter_self(const char *dir, struct keel_error *err)
+{
+  char buf[PATH_MAX];
+  snprintf(buf, sizeof(buf), "%s/tasks", dir);
+  int r = keel_write_string(AT_FDCWD, buf, "0");
+  if (r < 0)
+    return keel_error_set_errno(err, r, "cannot move into cgroup '%s'", dir);
+  return 0;
+}
+
 /* A small cache so each hierarchy's directory is opened once per plan,
  * and a run of writes to one file (devices.allow lines) shares one open:
  * cgroupfs takes every write() as a separate command. */

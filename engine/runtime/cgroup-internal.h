@@ -171,6 +171,10 @@ int cg_mkdir(const char *mnt, const char *dir, int (*fixup)(const char *dir), bo
              struct keel_error *err);
 /* Write pid into dir/cgroup.procs. */
 int cg_enter_pid(const char *dir, pid_t pid, struct keel_error *err);
+/* Move the calling thread into v1 cgroup dir: "0" written to "tasks".
+ * Unlike cgroup.procs or a pid, that takes no global threadgroup lock,
+ * whose write side first waits out an RCU grace period (~10 ms). */
+int cg_v1_enter_self(const char *dir, struct keel_error *err);
 /* Every pid below dir (recursively), appended to *pids. */
 int cg_collect_pids(const char *dir, pid_t **pids, size_t *n, struct keel_error *err);
 /* SIGKILL everything below dir, wait until empty, rmdir bottom-up.  A

@@ -352,20 +352,22 @@ create_dirs(const struct cg_host *host, const struct cg_ctx *ctx, const struct c
   return cg_v2_enable(mnt, ctx->unified, want, err);
 }
 
+/* pid > 0 into every hierarchy; pid 0: the caller, thread-wise, into the
+ * v1 hierarchies only; pid < 0: -pid into the unified hierarchy only. */
 static int
 enter_pid(const struct cg_ctx *ctx, pid_t pid, struct keel_error *err)
 {
   int r = 0;
-  for (size_t i = 0; i < ctx->n && r == 0; i++)
+  for (size_t i = 0; i < ctx->n && r == 0 && pid >= 0; i++)
     {
-      r = cg_enter_pid(ctx->dir[i], pid, err);
+      r = pid ? cg_enter_pid(ctx->dir[i], pid, err) : cg_v1_enter_self(ctx->dir[i], err);
       /* An existing cpuset cgroup somebody left empty: fill it and retry. */
       if (r == -ENOSPC && cg_list_has(ctx->name[i], "cpuset", ',')
           && cg_v1_cpuset_fixup(ctx->dir[i]) == 0)
-        r = cg_enter_pid(ctx->dir[i], pid, err);
+        r = pid ? cg_enter_pid(ctx->dir[i], pid, err) : cg_v1_enter_self(ctx->dir[i], err);
     }
-  if (r == 0 && ctx->unified)
-    r = cg_enter_pid(ctx->unified, pid, err);
+  if (r == 0 && ctx->unified && pid != 0)
+    r = cg_enter_pid(ctx->unified, pid < 0 ? -pid : pid, err);
   return r;
 }
 
@@ -465,13 +467,23 @@ keel_cgroup_resolve(const struct keel_cgroup_opts *opts, json_object **ret_state
 }
 
 int
-keel_cgroup_attach(json_object *state, pid_t pid, struct keel_error *err)
+keel_cgroup_attach(json_object *state, pid_t pid, bool unified_only, struct keel_error *err)
 {
   struct cg_ctx ctx;
   int r = cg_ctx_from_state(state, &ctx, err);
   if (r < 0)
     return r;
-  return enter_pid(&ctx, pid, err);
+  return enter_pid(&ctx, unified_only ? -pid : pid, err);
+}
+
+int
+keel_cgroup_attach_self_v1(json_object *state, struct keel_error *err)
+{
+  struct cg_ctx ctx;
+  int r = cg_ctx_from_state(state, &ctx, err);
+  if (r < 0)
+    return r;
+  return enter_pid(&ctx, 0, err);
 }
 
 int

@@ -60,10 +60,20 @@ int keel_cgroup_resolve(const struct keel_cgroup_opts *opts, json_object **ret_s
                         struct keel_error *err);
 
 /* Move pid into a cgroup keel_cgroup_enter() made with pid 0 (cgroupfs
- * driver only; the systemd driver needs the pid at creation).  Split from
- * enter so the runtime can overlap the kernel's RCU grace period of the
- * first move with the container's own setup. */
-int keel_cgroup_attach(json_object *state, pid_t pid, struct keel_error *err);
+ * driver only; the systemd driver needs the pid at creation); with
+ * unified_only, into its unified hierarchy only (v2, hybrid), leaving the
+ * v1 ones to keel_cgroup_attach_self_v1().  Split from enter so the
+ * runtime can overlap the kernel's RCU grace period of a move with the
+ * container's own setup. */
+int keel_cgroup_attach(json_object *state, pid_t pid, bool unified_only, struct keel_error *err);
+
+/* Move the calling process, which must have a single thread, into the v1
+ * hierarchies of a cgroup keel_cgroup_enter() made with pid 0.  It moves
+ * itself as a thread ("0" into "tasks"), which spares the global lock a
+ * move by pid takes and the RCU grace period (~10 ms) taking it costs;
+ * it needs the host's cgroupfs in its mount namespace and the rights to
+ * write there (no user namespace). */
+int keel_cgroup_attach_self_v1(json_object *state, struct keel_error *err);
 
 /* Apply new linux.resources (keel-runtime update); only what resources
  * names changes.  On v2 a new device filter replaces the old one and its id

@@ -47,6 +47,9 @@ struct create_ctx
   pid_t pid;
   bool userns;
   bool cgroup_pending; /* the parent is still moving us into the cgroup */
+  bool self_attach;    /* the init moves itself into the v1 hierarchies */
+  int cgroup_fd;       /* unified cgroup made before clone, for CLONE_INTO_CGROUP */
+  bool attach_after;   /* clone3 could not start the init in it: move by pid */
   bool cgroupns_done;
   char *state_json;          /* the State document hooks read on stdin (from GO) */
   json_object *cgroup_state; /* from GO, for cgroup mounts */
@@ -75,6 +78,27 @@ now_rfc3339(char *buf, size_t size)
   size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
   snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
   return buf;
+}
+
+/* New namespaces the init makes itself with unshare() (those with no
+ * later step depending on them) rather than clone() making them: a new
+ * network namespace costs ~1 ms, which the init then spends while the
+ * runtime writes the state and makes the cgroup, not before. */
+static bool
+ns_unshared_by_init(enum keel_ns_type t)
+{
+  return t == KEEL_NS_NET || t == KEEL_NS_IPC || t == KEEL_NS_UTS;
+}
+
+static unsigned long
+new_ns_flags(const struct keel_spec *s, bool by_init)
+{
+  unsigned long f = 0;
+  for (int t = 0; t < KEEL_NS_COUNT; t++)
+    if (s->ns[t].wanted && !s->ns[t].path && t != KEEL_NS_CGROUP && t != KEEL_NS_TIME
+        && ns_unshared_by_init(t) == by_init)
+      f |= (unsigned long)keel_ns_clone_flag(t);
+  return f;
 }
 
 /* ---- the container's init ---- */
@@ -137,6 +161,13 @@ enter_cgroup_ns(struct create_ctx *c, struct keel_error *err)
       if (r < 0)
         return r;
       c->cgroup_pending = false;
+    }
+  if (c->self_attach)
+    {
+      int r = keel_cgroup_attach_self_v1(c->cgroup_state, err);
+      if (r < 0)
+        return r;
+      c->self_attach = false;
     }
   if (!c->cgroupns_done && s->ns[KEEL_NS_CGROUP].wanted && !s->ns[KEEL_NS_CGROUP].path)
     {
@@ -304,7 +335,15 @@ static void __attribute__((noreturn)) init_main(struct create_ctx *c)
   int notify_fd = -1;
   close(c->sync_parent);
   close(c->dirfd);
+  if (c->cgroup_fd >= 0)
+    close(c->cgroup_fd);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  unsigned long flags = new_ns_flags(c->spec, true);
+  if (flags && unshare((int)flags) < 0)
+    {
+      keel_error_set_errno(&err, -errno, "cannot create the container's namespaces");
+      init_fail(c, &err);
+    }
   if (keel_sync_expect(c->sync_child, KEEL_SYNC_GO, &payload, &err) < 0)
     _exit(1);
   if (parse_go(c, payload) < 0)
@@ -437,16 +476,6 @@ open_join_paths(struct create_ctx *c, struct keel_error *err)
   return 0;
 }
 
-static unsigned long
-clone_flags(const struct keel_spec *s)
-{
-  unsigned long f = 0;
-  for (int t = 0; t < KEEL_NS_COUNT; t++)
-    if (s->ns[t].wanted && !s->ns[t].path && t != KEEL_NS_CGROUP && t != KEEL_NS_TIME)
-      f |= (unsigned long)keel_ns_clone_flag(t);
-  return f;
-}
-
 /* The State document hooks read; "status" as the spec names the phase. */
 static json_object *
 hook_state(struct create_ctx *c, const char *status)
@@ -469,8 +498,6 @@ initial_state(struct create_ctx *c)
   json_object *st = json_object_new_object();
   json_object_object_add(st, "ociVersion", json_object_new_string(KEEL_OCI_VERSION));
   json_object_object_add(st, "id", json_object_new_string(c->opts->id));
-  json_object_object_add(st, "pid", json_object_new_int(c->pid));
-  json_object_object_add(st, "start_time", json_object_new_uint64(keel_proc_start_time(c->pid)));
   json_object_object_add(st, "bundle", json_object_new_string(c->spec->bundle));
   json_object_object_add(st, "rootfs", json_object_new_string(c->spec->rootfs));
   json_object_object_add(st, "created", json_object_new_string(now_rfc3339(ts, sizeof(ts))));
@@ -478,6 +505,25 @@ initial_state(struct create_ctx *c)
   json_object_object_add(st, "systemd_cgroup", json_object_new_boolean(c->rt->systemd_cgroup));
   json_object_object_add(st, "config", json_object_get(c->spec->doc));
   return st;
+}
+
+/* The init's pid, and its start time against pid reuse: without them
+ * the state reads "creating". */
+static void
+set_state_pid(struct create_ctx *c, json_object *st)
+{
+  json_object_object_add(st, "pid", json_object_new_int(c->pid));
+  json_object_object_add(st, "start_time", json_object_new_uint64(keel_proc_start_time(c->pid)));
+}
+
+static struct keel_cgroup_opts
+cgroup_opts(const struct create_ctx *c)
+{
+  return (struct keel_cgroup_opts){ .id = c->opts->id,
+                                    .path = c->spec->cgroups_path,
+                                    .systemd = c->rt->systemd_cgroup,
+                                    .resources = c->spec->resources,
+                                    .annotations = c->spec->annotations };
 }
 
 static int
@@ -516,7 +562,7 @@ parent_cgroup(struct create_ctx *c, const struct keel_cgroup_opts *cgo, json_obj
     return r;
   bool changed = strcmp(json_object_to_json_string(planned), json_object_to_json_string(real));
   json_object_object_add(st, "cgroup", real);
-  if ((r = keel_cgroup_attach(real, c->pid, err)) < 0
+  if ((r = keel_cgroup_attach(real, c->pid, c->self_attach, err)) < 0
       || (changed && (r = keel_state_write(c->dirfd, st, err)) < 0))
     return r;
   if ((r = keel_sync_send(c->sync_parent, KEEL_SYNC_CGROUP_DONE, 0, NULL)) < 0)
@@ -540,49 +586,26 @@ send_go(struct create_ctx *c, json_object *cg, bool pending, struct keel_error *
   return r < 0 ? init_went_away(c, r, err) : 0;
 }
 
-/* Everything between clone and the init's READY, on the runtime's side.
- * With cgroupfs the init starts on its rootfs at once while the cgroup is
- * made and entered here (the first move into a cgroup waits out an RCU
- * grace period); it waits for CGROUP_DONE before its cgroup mounts and its
- * cgroup namespace.  The planned cgroup is in the state before anything
- * exists, so delete --force can clean up after a runtime killed here. */
-static int
-parent_setup(struct create_ctx *c, json_object *st, struct keel_error *err)
+/* With cgroupfs the init can move itself into the v1 hierarchies, which
+ * costs no RCU grace period (keel_cgroup_attach_self_v1), as long as it
+ * still sees the host's cgroupfs and may write there: no user namespace,
+ * no mount or cgroup namespace joined by path. */
+static bool
+can_attach_self(const struct create_ctx *c)
 {
-  struct keel_cgroup_opts cgo = { .id = c->opts->id,
-                                  .path = c->spec->cgroups_path,
-                                  .systemd = c->rt->systemd_cgroup,
-                                  .resources = c->spec->resources,
-                                  .annotations = c->spec->annotations };
-  json_object *cg = NULL;
-  bool overlap = !c->rt->systemd_cgroup;
-  int r = keel_cgroup_resolve(&cgo, &cg, err);
-  if (r < 0)
-    return r;
-  json_object_object_add(st, "cgroup", cg);
-  if ((r = keel_state_write(c->dirfd, st, err)) < 0)
-    return r;
-  if (c->userns
-      && ((r = write_idmap(c->pid, "uid_map", c->spec->uid_maps, c->spec->n_uid_maps, err)) < 0
-          || (r = write_idmap(c->pid, "gid_map", c->spec->gid_maps, c->spec->n_gid_maps, err)) < 0))
-    return r;
-  if (!overlap)
-    {
-      json_object *real = NULL;
-      if ((r = keel_cgroup_enter(&cgo, c->pid, &real, err)) < 0)
-        return r;
-      json_object_object_add(st, "cgroup", cg = real);
-      if ((r = keel_state_write(c->dirfd, st, err)) < 0)
-        return r;
-    }
-  if ((r = send_go(c, cg, overlap, err)) < 0)
-    return r;
-  if (overlap && (r = parent_cgroup(c, &cgo, st, err)) < 0)
-    return r;
+  const struct keel_spec *s = c->spec;
+  return !c->rt->systemd_cgroup && !c->userns && !s->ns[KEEL_NS_USER].path
+         && !s->ns[KEEL_NS_MOUNT].path && !s->ns[KEEL_NS_CGROUP].path;
+}
+
+/* After GO: answer the init's hook requests until it is READY. */
+static int
+wait_ready(struct create_ctx *c, struct keel_error *err)
+{
   for (;;)
     {
       enum keel_sync_type type;
-      int code;
+      int code, r;
       _cleanup_free_ char *payload = NULL;
       if (keel_sync_recv(c->sync_parent, &type, &code, &payload) < 0)
         return keel_error_set(err, -ECHILD, "container init exited during setup");
@@ -602,6 +625,124 @@ parent_setup(struct create_ctx *c, json_object *st, struct keel_error *err)
     }
 }
 
+/* Everything between clone and the init's READY, on the runtime's side.
+ * A cgroup made before clone (make_cgroup_early) is done but for a move
+ * by pid where clone3 could not start the init in it.  Otherwise, with
+ * cgroupfs, the init starts on its rootfs at once while the cgroup is
+ * made here; it waits for CGROUP_DONE before its cgroup mounts and its
+ * cgroup namespace, and then moves itself into the v1 hierarchies when it
+ * can (can_attach_self); a move by pid, done here otherwise and always for
+ * the unified hierarchy, waits out an RCU grace period.  The planned
+ * cgroup is in the state before anything exists, so delete --force can
+ * clean up after a runtime killed here. */
+static int
+parent_setup(struct create_ctx *c, json_object *st, struct keel_error *err)
+{
+  struct keel_cgroup_opts cgo = cgroup_opts(c);
+  json_object *cg = keel_state_obj(st, "cgroup");
+  bool made = cg != NULL, overlap = !made && !c->rt->systemd_cgroup;
+  int r;
+  if (!made)
+    {
+      if ((r = keel_cgroup_resolve(&cgo, &cg, err)) < 0)
+        return r;
+      json_object_object_add(st, "cgroup", cg);
+    }
+  if ((r = keel_state_write(c->dirfd, st, err)) < 0)
+    return r;
+  if (c->userns
+      && ((r = write_idmap(c->pid, "uid_map", c->spec->uid_maps, c->spec->n_uid_maps, err)) < 0
+          || (r = write_idmap(c->pid, "gid_map", c->spec->gid_maps, c->spec->n_gid_maps, err)) < 0))
+    return r;
+  if (made && c->attach_after && (r = keel_cgroup_attach(cg, c->pid, true, err)) < 0)
+    return r;
+  if (!made && !overlap)
+    {
+      json_object *real = NULL;
+      if ((r = keel_cgroup_enter(&cgo, c->pid, &real, err)) < 0)
+        return r;
+      json_object_object_add(st, "cgroup", cg = real);
+      if ((r = keel_state_write(c->dirfd, st, err)) < 0)
+        return r;
+    }
+  if ((r = send_go(c, cg, overlap, err)) < 0)
+    return r;
+  if (overlap && (r = parent_cgroup(c, &cgo, st, err)) < 0)
+    return r;
+  return wait_ready(c, err);
+}
+
+/* Where there is a unified hierarchy (v2, hybrid) a move into it by pid
+ * waits out an RCU grace period; clone3() can start the init inside its
+ * cgroup instead (CLONE_INTO_CGROUP, Linux 5.7), if the cgroup exists
+ * before clone.  Done with cgroupfs when the init moves itself into any
+ * v1 hierarchies; elsewhere the cgroup is made while the init starts. */
+static bool
+cgroup_before_clone(const struct create_ctx *c)
+{
+  enum keel_cgroup_mode mode;
+  if (c->rt->systemd_cgroup || keel_cgroup_detect(&mode, NULL) < 0)
+    return false;
+  return mode == KEEL_CGROUP_V2 || (mode == KEEL_CGROUP_HYBRID && c->self_attach);
+}
+
+/* Before clone: the state with the planned cgroup, what delete --force
+ * needs after a kill -9, then the cgroup, its unified directory opened
+ * for clone3. */
+static int
+make_cgroup_early(struct create_ctx *c, json_object *st, struct keel_error *err)
+{
+  struct keel_cgroup_opts cgo = cgroup_opts(c);
+  json_object *cg = NULL;
+  int r = keel_cgroup_resolve(&cgo, &cg, err);
+  if (r < 0)
+    return r;
+  json_object_object_add(st, "cgroup", cg);
+  if ((r = keel_state_write(c->dirfd, st, err)) < 0
+      || (r = keel_cgroup_enter(&cgo, 0, &cg, err)) < 0)
+    return r;
+  json_object_object_add(st, "cgroup", cg);
+  const char *dir = keel_cgroup_path(cg, NULL);
+  if (!dir)
+    return keel_error_set(err, -ENOENT, "cgroup state: no unified directory");
+  c->cgroup_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (c->cgroup_fd < 0)
+    return keel_error_set_errno(err, -errno, "cannot open cgroup '%s'", dir);
+  return 0;
+}
+
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#define KEEL_CLONE_INTO_CGROUP 0x200000000ULL
+
+/* struct clone_args of Linux 5.7 (<linux/sched.h> clashes with <sched.h>) */
+struct clone3_args
+{
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+      set_tid_size, cgroup;
+};
+
+/* Start the init: inside c->cgroup_fd's cgroup when there is one.  A
+ * kernel without CLONE_INTO_CGROUP gets a plain clone and a move by pid
+ * afterwards (attach_after). */
+static pid_t
+spawn_init(struct create_ctx *c)
+{
+  unsigned long flags = new_ns_flags(c->spec, false);
+  if (c->cgroup_fd >= 0)
+    {
+      struct clone3_args a = { .flags = flags | KEEL_CLONE_INTO_CGROUP,
+                               .exit_signal = SIGCHLD,
+                               .cgroup = (uint64_t)c->cgroup_fd };
+      pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+      if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
+        return pid;
+      c->attach_after = true;
+    }
+  return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
 static int
 check_create(struct create_ctx *c, struct keel_error *err)
 {
@@ -615,11 +756,7 @@ check_create(struct create_ctx *c, struct keel_error *err)
     return keel_error_set(err, -EINVAL, "process.terminal is true: --console-socket is required");
   if (s->seccomp && (r = keel_seccomp_validate(s->seccomp, err)) < 0)
     return r;
-  struct keel_cgroup_opts cgo = { .id = c->opts->id,
-                                  .path = s->cgroups_path,
-                                  .systemd = c->rt->systemd_cgroup,
-                                  .resources = s->resources,
-                                  .annotations = s->annotations };
+  struct keel_cgroup_opts cgo = cgroup_opts(c);
   return keel_cgroup_validate(&cgo, err);
 }
 
@@ -694,8 +831,9 @@ write_pid_file(const char *path, pid_t pid, struct keel_error *err)
 static void
 ctx_close(struct create_ctx *c)
 {
-  int *fds[] = { &c->dirfd,      &c->sync_parent,        &c->sync_child,   &c->fifo_fd,
-                 &c->console_fd, &c->notify_listener_fd, &c->saved_pid_fd, &c->saved_time_fd };
+  int *fds[] = { &c->dirfd,        &c->sync_parent,   &c->sync_child,
+                 &c->fifo_fd,      &c->console_fd,    &c->notify_listener_fd,
+                 &c->saved_pid_fd, &c->saved_time_fd, &c->cgroup_fd };
   for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
     if (*fds[i] >= 0)
       {
@@ -737,7 +875,8 @@ keel_container_create(const struct keel_runtime *rt, const struct keel_create_op
                           .console_fd = -EBADF,
                           .notify_listener_fd = -EBADF,
                           .saved_pid_fd = -EBADF,
-                          .saved_time_fd = -EBADF };
+                          .saved_time_fd = -EBADF,
+                          .cgroup_fd = -EBADF };
   for (int t = 0; t < KEEL_NS_COUNT; t++)
     c.ns_fds[t] = -EBADF;
   _cleanup_json_ json_object *st = NULL;
@@ -769,7 +908,11 @@ keel_container_create(const struct keel_runtime *rt, const struct keel_create_op
       goto fail;
     }
   c.userns = c.spec->ns[KEEL_NS_USER].wanted && !c.spec->ns[KEEL_NS_USER].path;
-  pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(c.spec) | SIGCHLD, NULL, NULL, NULL, NULL);
+  c.self_attach = can_attach_self(&c);
+  st = initial_state(&c);
+  if (cgroup_before_clone(&c) && (r = make_cgroup_early(&c, st, err)) < 0)
+    goto fail;
+  pid_t pid = spawn_init(&c);
   if (pid < 0)
     {
       r = keel_error_set_errno(err, -errno, "cannot create the container process");
@@ -782,7 +925,7 @@ keel_container_create(const struct keel_runtime *rt, const struct keel_create_op
     goto fail;
   close(c.sync_child);
   c.sync_child = -EBADF;
-  st = initial_state(&c);
+  set_state_pid(&c, st);
   if ((r = parent_setup(&c, st, err)) < 0)
     goto fail;
   if (opts->pid_file && (r = write_pid_file(opts->pid_file, pid, err)) < 0)

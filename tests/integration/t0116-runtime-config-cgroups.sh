@@ -115,4 +115,25 @@ test_expect_success 'pause freezes the container: a counter does not advance unt
   rt delete --force cg9
 '
 
+# The init moves itself into its v1 cgroups, and starts in a unified one
+# through clone3: the process must sit in every hierarchy's /keel/<id>
+# from its first instruction, on this hybrid host and with the unified
+# mount hidden (v1 only).
+in_own_cgroups() {
+  local id=$1 out=$2
+  test -s "$out" &&
+    ! grep -v "^0::" "$out" | grep -v ":/keel/$id\$" &&
+    { [ -z "${3:-}" ] || grep -qx "0::/keel/$id" "$out"; }
+}
+
+test_expect_success 'the process starts inside its cgroup in every hierarchy' '
+  make_bundle self ".linux.namespaces |= map(select(.type != \"cgroup\"))
+    | .process.args = [\"cat\", \"/proc/self/cgroup\"]" &&
+  rt run --bundle self cg10 >out &&
+  if mountpoint -q /sys/fs/cgroup/unified; then in_own_cgroups cg10 out unified; else in_own_cgroups cg10 out; fi &&
+  unshare -m --propagation private sh -c "umount /sys/fs/cgroup/unified 2>/dev/null;
+    exec \"$KEEL_RUNTIME\" --root \"$RT_ROOT\" run --bundle self cg11" >out11 &&
+  in_own_cgroups cg11 out11
+'
+
 test_done

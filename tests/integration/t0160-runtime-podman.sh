@@ -9,14 +9,7 @@ command -v podman >/dev/null || { echo "podman missing: run make deps" >&2; exit
 # A private podman: its own storage, no network, no systemd; root here
 # lacks CAP_SYS_RESOURCE, so podman's default nofile/nproc (1048576) are
 # lowered to what the machine allows.
-cat >"$TEST_TMP/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-netns = "none"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
+podman_conf "$TEST_TMP/containers.conf"
 export CONTAINERS_CONF=$TEST_TMP/containers.conf
 pm() {
   podman --root "$TEST_TMP/storage" --runroot "$TEST_TMP/run" --storage-driver vfs \

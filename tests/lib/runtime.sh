@@ -76,3 +76,17 @@ _rt_cleanup() {
   done
 }
 test_cleanup _rt_cleanup
+
+# A containers.conf for a private podman or buildah on this machine: root
+# here lacks CAP_SYS_RESOURCE, so the default nofile/nproc (1048576) come
+# down to what the machine allows; no network, cgroupfs, file events.
+podman_conf() {
+  cat >"$1" <<CONF
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+netns = "none"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+}

@@ -92,6 +92,14 @@ test_must_fail() {
   return 0
 }
 
+# Expect a command to exit with exactly CODE.
+test_expect_code() {
+  local want=$1 rc=0
+  shift
+  "$@" || rc=$?
+  [ "$rc" = "$want" ] || { echo "test_expect_code: '$*' exited $rc, not $want" >&2; return 1; }
+}
+
 assert_file_has_content() {
   grep -q -E -e "$2" "$1" || {
     echo "assert_file_has_content: '$1' lacks /$2/; it holds:" >&2

@@ -1,6 +1,7 @@
 /* engine/lib: errors, JSON helpers, digests, files. */
 #include "test.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -89,11 +90,17 @@ TEST(digest_sha256)
       keel_digest_valid("md5:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
 }
 
+/* mkdtemp(tmpl), opened. */
+static int
+open_tmpdir(char *tmpl)
+{
+  return mkdtemp(tmpl) ? open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+}
+
 TEST(atomic_write_and_read)
 {
   char dir[] = "/tmp/keel-unit-XXXXXX";
-  ASSERT_TRUE(mkdtemp(dir) != NULL);
-  _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int dfd = open_tmpdir(dir);
   ASSERT_TRUE(dfd >= 0);
   ASSERT_OK(keel_write_file_atomic(dfd, "f", "hello", 5, 0600));
   _cleanup_free_ char *buf = NULL;
@@ -105,6 +112,31 @@ TEST(atomic_write_and_read)
   ASSERT_EQ(keel_read_file(dfd, "f", 3, &b2, &len), -EFBIG);
   ASSERT_OK(keel_rm_rf_at(AT_FDCWD, dir));
   ASSERT_TRUE(access(dir, F_OK) < 0);
+}
+
+/* Replacing an existing file (names swapped, the old file dropped) leaves
+ * the new content with the new file's mode and no temporary behind. */
+TEST(replace_existing_file)
+{
+  char dir[] = "/tmp/keel-unit-XXXXXX";
+  _cleanup_close_ int dfd = open_tmpdir(dir);
+  ASSERT_TRUE(dfd >= 0);
+  ASSERT_OK(keel_write_file_replace(dfd, "s", "first", 5, 0600));
+  ASSERT_OK(keel_write_file_replace(dfd, "s", "second!", 7, 0644));
+  ASSERT_OK(keel_write_file_replace(dfd, "s", "third", 5, 0600));
+  _cleanup_free_ char *buf = NULL;
+  ASSERT_OK(keel_read_file(dfd, "s", 1024, &buf, NULL));
+  ASSERT_STREQ(buf, "third");
+  struct stat st;
+  ASSERT_OK(fstatat(dfd, "s", &st, 0));
+  ASSERT_EQ(st.st_mode & 07777, 0600);
+  _cleanup_closedir_ DIR *d = fdopendir(dup(dfd));
+  ASSERT_TRUE(d != NULL);
+  int n = 0;
+  for (struct dirent *de; (de = readdir(d));)
+    n += de->d_name[0] != '.';
+  ASSERT_EQ(n, 1);
+  ASSERT_OK(keel_rm_rf_at(AT_FDCWD, dir));
 }
 
 TEST_MAIN

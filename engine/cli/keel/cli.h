@@ -67,6 +67,7 @@ int cmd_image_prune(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_system(int argc, char **argv);
+int cmd_check_kernel(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_save(int argc, char **argv);
@@ -95,6 +96,20 @@ int cmd_top(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_cp(int argc, char **argv);
 int cmd_network(int argc, char **argv);
+int cmd_from(int argc, char **argv);
+int cmd_run_in(int argc, char **argv);
+int cmd_copy(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
+int cmd_umount(int argc, char **argv);
+int cmd_containers(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
+/* rmi.c: the image ids containers (ordinary and working) stand on,
+ * NULL-terminated; their container ids beside them in *ret_ctrs. */
+char **cli_images_in_use(char ***ret_ctrs);
+/* run.c: print err; podman's 127 (not found) / 126 (cannot execute) /
+ * 125 (anything else) */
+int cli_exec_fail(struct keel_error *err);
 int cmd_generate(int argc, char **argv);
 /* run.c: relay an attach socket to our stdio; the last exit code or -1 */
 int relay(int sock, bool in, bool tty);

@@ -753,9 +753,9 @@ pull_image(struct create_flags *f, struct keel_error *err)
   return 0;
 }
 
-static int
-find_image(struct create_flags *f, struct keel_store *s, struct keel_image **img,
-           struct keel_error *err)
+int
+create_find_image(struct create_flags *f, struct keel_store *s, struct keel_image **img,
+                  struct keel_error *err)
 {
   int r = -ENOENT;
   if (strcmp(f->pull, "always"))
@@ -924,7 +924,7 @@ create_record(struct create_flags *f, json_object *cfg, char *ret_id, struct kee
   struct keel_image *img = NULL;
   int r = cli_open_store(&s, err);
   if (r >= 0)
-    r = find_image(f, s, &img, err);
+    r = create_find_image(f, s, &img, err);
   _cleanup_free_ char *buf = NULL;
   size_t len;
   _cleanup_json_ json_object *icfg = NULL;

@@ -23,6 +23,13 @@ struct create_flags
 int create_parse(const char *verb, int argc, char **argv, struct create_flags *f,
                  json_object **ret_cfg, struct keel_error *err);
 
+/* The image f->image in the store, pulled first per f->pull (always,
+ * missing, never) and checked against f->platform. */
+struct keel_store;
+struct keel_image;
+int create_find_image(struct create_flags *f, struct keel_store *s, struct keel_image **img,
+                      struct keel_error *err);
+
 /* Find (or pull, per --pull) the image, merge its config, and make the
  * record.  The id in ret_id. */
 int create_record(struct create_flags *f, json_object *cfg, char *ret_id, struct keel_error *err);

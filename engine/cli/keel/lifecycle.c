@@ -300,7 +300,9 @@ prune(int argc, char **argv)
       struct ctr c;
       if (ctr_load(ids[i], &c, NULL) < 0)
         continue;
-      if (!c.alive && strcmp(c.status, "unknown") && ctr_remove(&c, false, false, &err) == 0)
+      /* working containers (keel from) are not stopped containers */
+      if (!c.alive && strcmp(c.status, "unknown") && !ctr_str(c.cfg, "Kind")
+          && ctr_remove(&c, false, false, &err) == 0)
         printf("%s\n", c.id);
       ctr_done(&c);
     }

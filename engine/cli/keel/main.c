@@ -30,7 +30,7 @@ static const struct cli_command commands[] = {
   { "login", cmd_login,
     "login [-u USER] [-p PASS | --password-stdin] [--tls-verify=false] [--cert-dir D] REGISTRY" },
   { "logout", cmd_logout, "logout REGISTRY | --all" },
-  { "system", cmd_system, "system check [--repair] | system df" },
+  { "system", cmd_system, "system check [--repair] | system df | system check-kernel" },
   { "run", cmd_run, "run [OPTIONS] IMAGE [COMMAND [ARG...]]" },
   { "create", cmd_create, "create [OPTIONS] IMAGE [COMMAND [ARG...]]" },
   { "start", cmd_start, "start [-a] [-i] CONTAINER..." },
@@ -53,6 +53,22 @@ static const struct cli_command commands[] = {
   { "cp", cmd_cp, "cp CONTAINER:SRC DEST | cp SRC CONTAINER:DEST" },
   { "volume", cmd_volume, "volume create|ls|inspect|rm|prune ..." },
   { "network", cmd_network, "network create|ls|inspect|rm ..." },
+  { "from", cmd_from, "from [--name NAME] [--pull P] [--platform P] IMAGE|scratch" },
+  { "run-in", cmd_run_in,
+    "run-in [-e K=V] [-w DIR] [-u USER] [--network none|host|bridge] [--mount M] NAME [--] "
+    "CMD..." },
+  { "copy", cmd_copy,
+    "copy [--chown U[:G]] [--chmod MODE] [--from NAME|IMAGE] [--contextdir D] [--add] NAME SRC... "
+    "DEST" },
+  { "config", cmd_config,
+    "config [--cmd C] [--entrypoint E] [--env K=V] [--label K=V] [--workingdir D] [--user U] "
+    "[--port P] [--volume V] [--stop-signal S] [--change LINE] NAME" },
+  { "mount", cmd_mount, "mount NAME..." },
+  { "umount", cmd_umount, "umount NAME..." },
+  { "containers", cmd_containers, "containers [-q] [--notruncate] [--json]" },
+  { "commit", cmd_commit,
+    "commit [-c CHANGE] [-m MSG] [-a AUTHOR] [--pause=false] [--rm] [--timestamp N] "
+    "[--compression-format gzip|zstd] CONTAINER [IMAGE]" },
   { "generate", cmd_generate,
     "generate systemd [--new] [--name] [--files] [--restart-policy P] [-t SECONDS] CONTAINER" },
   { "container", cmd_container, "container ls|prune|rm|inspect|... (the verbs above)" },
@@ -191,6 +207,15 @@ cli_find_image(struct keel_store *s, const char *what, struct keel_image **ret,
         {
           struct keel_reference alt;
           keel_reference_with_domain(&ref, search[i], &alt);
+          keel_reference_store_name(&alt, name, sizeof(name));
+          if (keel_store_image_lookup(s, name, ret, &ignore) == 0)
+            return 0;
+        }
+      /* what keel commit names: localhost/NAME:TAG, as podman finds it */
+      if (!ref.explicit_domain)
+        {
+          struct keel_reference alt;
+          keel_reference_with_domain(&ref, "localhost", &alt);
           keel_reference_store_name(&alt, name, sizeof(name));
           if (keel_store_image_lookup(s, name, ret, &ignore) == 0)
             return 0;

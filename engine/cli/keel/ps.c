@@ -172,15 +172,12 @@ int
 cmd_ps(int argc, char **argv)
 {
   static const struct option opts[] = {
-    { "all", no_argument, NULL, 'a' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "format", required_argument, NULL, 'f' },
-    { "filter", required_argument, NULL, 'F' },
-    { "no-trunc", no_argument, NULL, 'n' },
-    { "latest", no_argument, NULL, 'l' },
-    { NULL, 0, NULL, 0 },
+    { "all", no_argument, NULL, 'a' },          { "quiet", no_argument, NULL, 'q' },
+    { "format", required_argument, NULL, 'f' }, { "filter", required_argument, NULL, 'F' },
+    { "no-trunc", no_argument, NULL, 'n' },     { "latest", no_argument, NULL, 'l' },
+    { "external", no_argument, NULL, 'x' },     { NULL, 0, NULL, 0 },
   };
-  bool all = false, quiet = false, latest = false;
+  bool all = false, quiet = false, latest = false, external = false;
   const char *fmt = NULL;
   char *filters[32];
   int nf = 0, c;
@@ -201,13 +198,16 @@ cmd_ps(int argc, char **argv)
         break;
       case 'n':
         break;
+      case 'x':
+        external = true;
+        break;
       case 'F':
         if (nf == 32 || !strchr(optarg, '='))
           return cli_usage("ps", "invalid filter \"%s\"", optarg);
         filters[nf++] = optarg;
         break;
       default:
-        return cli_usage("ps", "usage: keel ps [-a] [-q] [--format F] [--filter K=V]");
+        return cli_usage("ps", "usage: keel ps [-a] [-q] [--external] [--format F] [--filter K=V]");
       }
   ctr_sweep();
   _cleanup_strv_ char **ids = NULL;
@@ -225,8 +225,12 @@ cmd_ps(int argc, char **argv)
       struct ctr ct;
       if (ctr_load(ids[i], &ct, NULL) < 0)
         continue;
+      /* working containers (keel from) only with --external, as podman */
+      const char *kind = ctr_str(ct.cfg, "Kind");
       bool show = (all || !strcmp(ct.status, "running") || !strcmp(ct.status, "paused") || nf)
-                  && match_filter(&ct, filters, nf);
+                  && match_filter(&ct, filters, nf) && (external || !kind);
+      if (kind && show && !quiet && !fmt)
+        ct.status = "storage";
       if (show && quiet)
         printf("%.12s\n", ct.id);
       else if (show && json)

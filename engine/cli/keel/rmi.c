@@ -1,9 +1,13 @@
 /* keel tag, keel rmi */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/keel/cli.h"
+#include "container/container.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
 
 int
 cmd_tag(int argc, char **argv)
@@ -28,6 +32,47 @@ cmd_tag(int argc, char **argv)
   return r < 0 ? cli_fail(&err) : 0;
 }
 
+char **
+cli_images_in_use(char ***ret_ctrs)
+{
+  _cleanup_strv_ char **ids = NULL;
+  size_t n = 0, k = 0;
+  keel_ctr_list(cli_root, &ids, &n, NULL);
+  char **imgs = calloc(n + 1, sizeof(*imgs)), **ctrs = calloc(n + 1, sizeof(*ctrs));
+  for (size_t i = 0; imgs && ctrs && i < n; i++)
+    {
+      _cleanup_json_ json_object *cfg = NULL;
+      json_object *v;
+      if (keel_ctr_load(cli_root, ids[i], &cfg, NULL) == 0
+          && json_object_object_get_ex(cfg, "Image", &v) && *json_object_get_string(v))
+        {
+          imgs[k] = strdup(json_object_get_string(v));
+          ctrs[k++] = strdup(ids[i]);
+        }
+    }
+  if (ret_ctrs)
+    *ret_ctrs = ctrs;
+  else
+    keel_strv_free(ctrs);
+  return imgs;
+}
+
+/* A container (ordinary or working) whose rootfs stands on image id:
+ * removing the image would take its layers away (podman refuses too). */
+static int
+used_by(const char *id, char ret[KEEL_CTR_ID_LEN + 1])
+{
+  _cleanup_strv_ char **ctrs = NULL;
+  _cleanup_strv_ char **imgs = cli_images_in_use(&ctrs);
+  for (size_t i = 0; imgs && ctrs && imgs[i]; i++)
+    if (!strcmp(imgs[i], id))
+      {
+        snprintf(ret, KEEL_CTR_ID_LEN + 1, "%s", ctrs[i]);
+        return 1;
+      }
+  return 0;
+}
+
 /* By name: untag (the image goes with its last name).  By id: the image
  * and all its names (--force when it has several). */
 static int
@@ -48,6 +93,17 @@ remove_one(struct keel_store *s, const char *what, bool force, struct keel_error
       name = img->names[i];
   if (!by_id && !name && img->names && img->names[0] && !img->names[1])
     name = img->names[0]; /* a short name that resolved to the only name */
+  char user[KEEL_CTR_ID_LEN + 1];
+  bool last = !name || !img->names || !img->names[0] || !img->names[1];
+  if (last && !force && used_by(img->id, user))
+    {
+      r = keel_error_set(err, -EBUSY,
+                         "image %.12s is in use by container %.12s: remove the container "
+                         "first, or use -f",
+                         hex, user);
+      keel_image_free(img);
+      return r;
+    }
   if (name)
     {
       r = keel_store_untag(s, name, err);

@@ -169,8 +169,8 @@ relay(int sock, bool in, bool tty)
 
 /* podman's codes when the command itself cannot run: 127 not found,
  * 126 not executable; 125 for everything else. */
-static int
-run_fail(struct keel_error *err)
+int
+cli_exec_fail(struct keel_error *err)
 {
   cli_fail(err);
   if (strstr(err->msg, "not found in $PATH") || strstr(err->msg, "cannot execute")
@@ -211,10 +211,10 @@ cmd_run(int argc, char **argv)
   char id[KEEL_CTR_ID_LEN + 1];
   if (create_parse("run", argc, argv, &f, &cfg, &err) < 0 || replace(&f, cfg, &err) < 0
       || create_record(&f, cfg, id, &err) < 0)
-    return run_fail(&err);
+    return cli_exec_fail(&err);
   struct ctr c;
   if (ctr_load(id, &c, &err) < 0)
-    return run_fail(&err);
+    return cli_exec_fail(&err);
   int sv[2] = { -1, -1 };
   /* before the start, so no signal slips between it and the relay; with
    * a terminal, ^C reaches the container as a byte instead */
@@ -226,7 +226,7 @@ cmd_run(int argc, char **argv)
     {
       ctr_remove(&c, true, true, NULL);
       ctr_done(&c);
-      return run_fail(&err);
+      return cli_exec_fail(&err);
     }
   if (f.detach)
     {

@@ -1,4 +1,4 @@
-/* keel system check|df, keel image prune */
+/* keel system check|df (check-kernel is in kernel.c), keel image prune */
 #include <stdio.h>
 #include <string.h>
 
@@ -66,6 +66,7 @@ cmd_system(int argc, char **argv)
   static const struct cli_command sub[] = {
     { "check", cmd_check, "system check [--repair]" },
     { "df", cmd_df, "system df" },
+    { "check-kernel", cmd_check_kernel, "system check-kernel [--config FILE] [--quiet]" },
   };
   return cli_dispatch("system", sub, ARRAY_SIZE(sub), argc, argv);
 }
@@ -89,8 +90,10 @@ cmd_image_prune(int argc, char **argv)
   struct keel_store *s = NULL;
   struct keel_gc_stats st;
   int r = cli_open_store(&s, &err);
+  /* what containers stand on stays, as in podman */
+  _cleanup_strv_ char **keep = r == 0 ? cli_images_in_use(NULL) : NULL;
   if (r == 0)
-    r = keel_store_prune(s, all, &st, &err);
+    r = keel_store_prune_keep(s, all, (const char *const *)keep, &st, &err);
   keel_store_free(s);
   if (r < 0)
     return cli_fail(&err);
