@@ -22,5 +22,6 @@ include engine/network/network.mk
 include engine/container/container.mk
 include engine/build/build.mk
 include engine/monitor/monitor.mk
+include engine/systemd/systemd.mk
 include engine/cli/keel/keel.mk
 include engine/cli/init/init.mk

@@ -30,6 +30,14 @@ for p in keel keel-runtime keel-monitor keel-init host; do
   fi
 done
 
+# .container files in /etc/keel/systemd (and /etc/containers/systemd,
+# /usr/share/keel/systemd) become services at boot and daemon-reload.
+gen=$root/usr/lib/systemd/system-generators
+if [ -x "$progs/keel-systemd-generator" ]; then
+  mkdir -p "$gen" && install -m 0755 "$progs/keel-systemd-generator" "$gen/keel-systemd-generator"
+  echo "installed keel-systemd-generator" >&2
+fi
+
 # Users: a home under /home (a symlink into /var on the host), no password.
 while read -r name groups; do
   chroot "$root" useradd --create-home --shell /bin/bash ${groups:+--groups "$groups"} "$name"

@@ -31,8 +31,10 @@ COMPOSE_INPUTS := image-build/compose.sh image-build/customize.sh image-build/li
 	image-build/check-kernel-config \
 	$(wildcard image-build/variants/$(VARIANT)/*) \
 	$(shell find image-build/overlays initramfs -type f 2>/dev/null)
-# Keel's programs go into the image's /usr/bin when they are built.
-IMAGE_PROGRAMS := $(filter $(B)/keel $(B)/keel-runtime $(B)/keel-monitor $(B)/keel-init $(B)/host,$(PROGRAMS))
+# Keel's programs go into the image's /usr/bin when they are built (the
+# generator into /usr/lib/systemd/system-generators).
+IMAGE_PROGRAMS := $(filter $(B)/keel $(B)/keel-runtime $(B)/keel-monitor $(B)/keel-init $(B)/host \
+	$(B)/keel-systemd-generator,$(PROGRAMS))
 
 IMAGE_ENV = KEEL_BUILD=$(abspath $(B)) ARCH=$(ARCH)
 

@@ -6,7 +6,7 @@ TEST_PROGRAMS += $(UNIT_BINS)
 FORMAT_FILES += $(UNIT_SRCS) tests/unit/test.h
 
 # Every unit test links every engine library; --as-needed drops the rest.
-UNIT_LINK := $(BUILD_A) $(CONTAINER_A) $(REGISTRY_A) $(IMAGE_A) $(RUNTIME_A) $(LIB_A)
+UNIT_LINK := $(BUILD_A) $(SYSTEMD_A) $(CONTAINER_A) $(REGISTRY_A) $(IMAGE_A) $(RUNTIME_A) $(LIB_A)
 UNIT_LIBS := $(REGISTRY_LIBS) $(IMAGE_LIBS) $(RUNTIME_LIBS) $(LIB_LIBS)
 
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_LINK)
@@ -36,6 +36,10 @@ FORMAT_FILES += $(HELPER_SRCS)
 $(B)/tests/helpers/%: $(B)/tests/helpers/%.o
 	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $< -lseccomp -ljson-c -lcrypto
 
+# sdnotify also runs inside busybox containers: static.
+$(B)/tests/helpers/sdnotify: $(B)/tests/helpers/sdnotify.o
+	$(call say,LD,$@)$(CC) $(LDFLAGS_BASE) $(LDFLAGS) $(if $(SANITIZE),,-static) -o $@ $<
+
 PROVE := prove --exec '' --timer --failures --comments
 INTEGRATION := $(sort $(wildcard tests/integration/t*.sh))
 # tests/vm/PENDING names VM tests not yet proven, kept out of every target.
@@ -50,7 +54,7 @@ check-format:
 
 # Fast tiers: format and unit tests.  No root needed.
 check-quick: tests
-	$(PROVE) tests/lint/check-format.sh $(UNIT_BINS)
+	$(PROVE) tests/lint/check-format.sh tests/lint/check-seccomp.sh $(UNIT_BINS)
 
 check-unit: tests
 	$(PROVE) $(UNIT_BINS)
@@ -71,5 +75,5 @@ check-vm: tests
 check: deps
 	$(MAKE) --no-print-directory tests $(VM_PREREQS)
 	$(MAKE) --no-print-directory SANITIZE=address,undefined tests
-	KEEL_BUILD=$(abspath $(B)) $(PROVE) -j2 tests/lint/check-format.sh $(UNIT_BINS) $(INTEGRATION) $(VM_TESTS)
+	KEEL_BUILD=$(abspath $(B)) $(PROVE) -j2 tests/lint/check-format.sh tests/lint/check-seccomp.sh $(UNIT_BINS) $(INTEGRATION) $(VM_TESTS)
 

@@ -67,8 +67,15 @@ bool keel_ctr_mounted(const char *root, const char *id);
 int keel_ctr_spec(const char *root, const char *id, json_object *cfg, const char *netns_path,
                   json_object **ret, struct keel_error *err);
 
-/* The built-in seccomp profile (containers-common's default). */
+/* The built-in seccomp profile (seccomp-default.json, made by
+ * gen-seccomp.sh from seccomp-syscalls.txt), with includes/excludes. */
 const char *keel_ctr_seccomp_default(void);
+
+/* A profile with includes/excludes (caps, arches) and archMap resolved
+ * into an OCI linux.seccomp for a container holding caps (an array of
+ * CAP_ names) on machine (uname -m; NULL: this one). */
+int keel_ctr_seccomp_resolve(json_object *profile, json_object *caps, const char *machine,
+                             json_object **ret, struct keel_error *err);
 
 /* Resolve "user[:group]" against the files of a rootfs. */
 int keel_ctr_user(const char *rootfs, const char *spec, unsigned *ret_uid, unsigned *ret_gid,

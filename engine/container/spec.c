@@ -1,6 +1,6 @@
 /* The OCI runtime configuration of a container, from its record (image
  * config merged with the flags at create time) with podman's defaults:
- * its capability set, containers-common's seccomp profile, its masked and
+ * its capability set, Keel's seccomp profile, its masked and
  * read-only paths, no_new_privs off unless asked. */
 #include <errno.h>
 #include <stdio.h>
@@ -168,6 +168,10 @@ mounts(const char *root, const char *id, json_object *host)
       if (!user_mounted(binds, dst))
         add_mount(m, dst, "bind", src, "rbind,rprivate,nosuid,noexec,nodev,rw");
     }
+  /* sd_notify proxied by keel-monitor (--sdnotify=container) */
+  if (get_str(host, "NotifySocketDir"))
+    add_mount(m, "/run/notify", "bind", get_str(host, "NotifySocketDir"),
+              "rbind,rprivate,nosuid,noexec,nodev,rw");
   if (get_bool(host, "Init") && get_str(host, "InitPath"))
     add_mount(m, "/run/keel-init", "bind", get_str(host, "InitPath"), "bind,ro,nosuid,nodev");
   for (size_t i = 0; binds && i < json_object_array_length(binds); i++)
@@ -240,8 +244,10 @@ resources(json_object *host)
   return res;
 }
 
+/* The profile (the default or --security-opt seccomp=FILE) resolved for
+ * the container's bounding set. */
 static int
-seccomp(json_object *host, json_object *lx, struct keel_error *err)
+seccomp(json_object *host, json_object *caps, json_object *lx, struct keel_error *err)
 {
   const char *sc = get_str(host, "Seccomp");
   if (get_bool(host, "Privileged") || (sc && !strcmp(sc, "unconfined")))
@@ -255,9 +261,13 @@ seccomp(json_object *host, json_object *lx, struct keel_error *err)
       const char *text = keel_ctr_seccomp_default();
       r = keel_json_parse(text, strlen(text), "seccomp profile", &prof, err);
     }
+  json_object *resolved = NULL;
+  if (r >= 0)
+    r = keel_ctr_seccomp_resolve(prof, caps, NULL, &resolved, err);
+  json_object_put(prof);
   if (r < 0)
     return r;
-  json_object_object_add(lx, "seccomp", prof);
+  json_object_object_add(lx, "seccomp", resolved);
   return 0;
 }
 
@@ -370,6 +380,8 @@ process(const char *rootfs, json_object *cfg, json_object **ret, struct keel_err
   snprintf(hn, sizeof(hn), "HOSTNAME=%s", get_str(conf, "Hostname"));
   if (!env_has(env, "HOSTNAME"))
     json_object_array_add(env, json_object_new_string(hn));
+  if (get_str(host, "NotifySocketDir") && !env_has(env, "NOTIFY_SOCKET"))
+    json_object_array_add(env, json_object_new_string("NOTIFY_SOCKET=/run/notify/notify.sock"));
   if (!env_has(env, "HOME"))
     json_object_array_add(env, json_object_new_string(uid ? "HOME=/" : "HOME=/root"));
   json_object_object_add(p, "env", env);
@@ -407,7 +419,9 @@ keel_ctr_spec(const char *root, const char *id, json_object *cfg, const char *ne
   json_object_object_add(spec, "mounts", mounts(root, id, host));
   json_object *l = linux_section(host, netns_path);
   json_object_object_add(spec, "linux", l);
-  if ((r = seccomp(host, l, err)) < 0)
+  json_object *caps = NULL;
+  json_object_object_get_ex(get(proc, "capabilities"), "bounding", &caps);
+  if ((r = seccomp(host, caps, l, err)) < 0)
     return r;
   json_object *ann = json_object_new_object();
   json_object_object_add(ann, "io.container.manager", json_object_new_string("keel"));

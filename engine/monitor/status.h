@@ -18,6 +18,9 @@
  *                 "unhealthy", "failingStreak", "log": [{"start", "end",
  *                 "exitCode", "output"}, ...the last 5]}.
  *   attach.sock   the attach socket (monitor/attach.h), while it runs.
+ *   monitor.pid   the monitor's pid and a newline, written once it runs in
+ *                 the background (systemd's PIDFile= for Type=forking
+ *                 units made by `keel generate systemd`).
  *   container.log the json-file log unless --log-path says otherwise.
  *
  * A monitor that is gone while state.json says "running", "stopping" or
@@ -33,6 +36,7 @@
 #include "lib/error.h"
 
 #define KEEL_MONITOR_LOCK   "monitor.lock"
+#define KEEL_MONITOR_PID    "monitor.pid"
 #define KEEL_MONITOR_STATE  "state.json"
 #define KEEL_MONITOR_EXIT   "exit.json"
 #define KEEL_MONITOR_HEALTH "health.json"

@@ -134,6 +134,8 @@ plumb(int nsfd, const struct keel_network *net, const struct keel_lease *e, stru
     return keel_error_set_errno(err, vi, "veth '%s'", e->veth);
   if ((r = keel_nl_link_up(&nl, vi, br)) < 0)
     return keel_error_set_errno(err, r, "cannot attach '%s' to bridge '%s'", e->veth, net->bridge);
+  if ((r = keel_nl_port_hairpin(&nl, vi)) < 0)
+    return keel_error_set_errno(err, r, "cannot set hairpin mode on '%s'", e->veth);
   return plumb_inside(nsfd, net, e, err);
 }
 

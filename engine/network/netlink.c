@@ -241,6 +241,23 @@ keel_nl_link_up(struct keel_nl *nl, int ifindex, int master)
 }
 
 int
+keel_nl_port_hairpin(struct keel_nl *nl, int ifindex)
+{
+  struct req r;
+  struct ifinfomsg *ifi = req_init(&r, RTM_NEWLINK, 0, sizeof(*ifi));
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = ifindex;
+  struct rtattr *info = nest_begin(&r, IFLA_LINKINFO);
+  put_attr(&r, IFLA_INFO_SLAVE_KIND, "bridge", sizeof("bridge"));
+  struct rtattr *data = nest_begin(&r, IFLA_INFO_SLAVE_DATA);
+  uint8_t on = 1;
+  put_attr(&r, IFLA_BRPORT_MODE, &on, sizeof(on));
+  nest_end(&r, data);
+  nest_end(&r, info);
+  return talk(nl, &r, NULL);
+}
+
+int
 keel_nl_link_del(struct keel_nl *nl, const char *name)
 {
   struct req r;

@@ -27,6 +27,11 @@ int keel_nl_veth_add(struct keel_nl *nl, const char *name, const char *peer, int
 int keel_nl_bridge_add(struct keel_nl *nl, const char *name, const char *mac);
 /* Set master (0: leave alone) and bring the link up. */
 int keel_nl_link_up(struct keel_nl *nl, int ifindex, int master);
+/* Hairpin mode on a bridge port: a frame may leave through the port it
+ * came in by.  With br_netfilter loaded (the bridge's frames through the
+ * IP hooks), a container's packet to its own published port is DNATed on
+ * the bridge and must go back out of its own port. */
+int keel_nl_port_hairpin(struct keel_nl *nl, int ifindex);
 int keel_nl_link_del(struct keel_nl *nl, const char *name);
 int keel_nl_addr_add(struct keel_nl *nl, int ifindex, uint32_t ip, int prefix);
 int keel_nl_route_default(struct keel_nl *nl, int ifindex, uint32_t gateway);

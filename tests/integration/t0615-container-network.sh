@@ -6,12 +6,7 @@
 # --add-host, a port already in use, and the network verbs.
 . "$(dirname "$0")/../lib/network.sh"
 . "$TEST_SRCDIR/tests/lib/container.sh"
-export KEEL_NETWORK_CONF=$TEST_TMP/network.conf KEEL_HOST_RESOLV=$TEST_TMP/host-resolv.conf
-: >"$KEEL_NETWORK_CONF"
-KEEL_STORE=$KEEL_ROOT
-export KEEL_STORE
-
-web() { echo "mkdir -p /www && echo $1 >/www/index.html && exec httpd -f -p 80 -h /www"; }
+ctr_net_setup
 
 test_expect_success 'setup: the busybox fixture in the store' 'ctr_setup'
 
@@ -26,7 +21,7 @@ test_expect_success 'the default bridge: an address, a route, hosts and resolv.c
 '
 
 test_expect_success '-p 127.0.0.1:PORT:80 is answered through the host loopback' '
-  keel run -d --name w -p 127.0.0.1:18180:80 busybox sh -c "$(web hello)" >/dev/null &&
+  keel run -d --name w -p 127.0.0.1:18180:80 busybox sh -c "$(ctr_web hello)" >/dev/null &&
   wait_port "" 127.0.0.1 18180 &&
   http_get http://127.0.0.1:18180/ >out && assert_streq "$(cat out)" hello &&
   keel port w >out && assert_streq "$(cat out)" "80/tcp -> 127.0.0.1:18180" &&
@@ -43,8 +38,8 @@ test_expect_success 'a port already in use: one line, 125, nothing left' '
 test_expect_success 'two containers on a user network resolve each other by name' '
   keel network create front --subnet 10.124.0.0/24 >out && assert_streq "$(cat out)" front &&
   keel network ls >out && assert_file_has_content out "^front " &&
-  keel run -d --name alpha --network front busybox sh -c "$(web alpha)" >/dev/null &&
-  keel run -d --name beta --network front busybox sh -c "$(web beta)" >/dev/null &&
+  keel run -d --name alpha --network front busybox sh -c "$(ctr_web alpha)" >/dev/null &&
+  keel run -d --name beta --network front busybox sh -c "$(ctr_web beta)" >/dev/null &&
   keel exec alpha cat /etc/hosts >hosts && assert_file_has_content hosts "beta" &&
   for i in $(seq 300); do keel exec alpha timeout 5 wget -q -O- http://beta/ >out 2>/dev/null && break; sleep 0.1; done &&
   assert_streq "$(cat out)" beta &&

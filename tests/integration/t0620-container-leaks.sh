@@ -5,10 +5,7 @@
 # KEEL_LEAK_SEQ (default 200) and KEEL_LEAK_PAR (default 20) scale it.
 . "$(dirname "$0")/../lib/network.sh"
 . "$TEST_SRCDIR/tests/lib/container.sh"
-export KEEL_NETWORK_CONF=$TEST_TMP/network.conf KEEL_HOST_RESOLV=$TEST_TMP/host-resolv.conf
-: >"$KEEL_NETWORK_CONF"
-KEEL_STORE=$KEEL_ROOT
-export KEEL_STORE
+ctr_net_setup
 SEQ=${KEEL_LEAK_SEQ:-200}
 PAR=${KEEL_LEAK_PAR:-20}
 

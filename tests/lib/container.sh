@@ -3,6 +3,8 @@
 # namespace of its own).
 #
 #   keel ARGS...        build/keel with this test's store (tests/lib/keel.sh)
+#   ctr_net_setup       network files and store for tests under network.sh
+#   ctr_web TEXT        a busybox command serving TEXT over HTTP on port 80
 #   ctr_setup           load the busybox fixture as "busybox" into the store
 #   ctr_count_leftovers "mounts cgroups records runtime-states" of this test
 #
@@ -15,6 +17,17 @@
 KEEL_RUNTIME_ROOT=$TEST_TMP/rt
 export KEEL_RUNTIME_ROOT
 test_cleanup 'keel rm -a -f'
+
+# ctr_net_setup: keel's network files in this test's directory and the
+# store where network.sh keeps its state (tests that source network.sh)
+ctr_net_setup() {
+  export KEEL_NETWORK_CONF=$TEST_TMP/network.conf KEEL_HOST_RESOLV=$TEST_TMP/host-resolv.conf
+  : >"$KEEL_NETWORK_CONF"
+  export KEEL_STORE=$KEEL_ROOT
+}
+
+# ctr_web TEXT: a busybox command serving TEXT on port 80
+ctr_web() { echo "mkdir -p /www && echo $1 >/www/index.html && exec httpd -f -p 80 -h /www"; }
 
 ctr_setup() {
   local dir

@@ -74,16 +74,6 @@ remove_dir(char *dir)
   free(dir);
 }
 
-#define CHILD_CHECK(e)                                                                             \
-  do                                                                                               \
-    if (!(e))                                                                                      \
-      {                                                                                            \
-        dprintf(1, "# child %s:%d: CHILD_CHECK(%s) failed (errno %d)\n", __FILE__, __LINE__, #e,   \
-                errno);                                                                            \
-        _exit(90);                                                                                 \
-      }                                                                                            \
-  while (0)
-
 /* In a child: no_new_privs (seccomp without CAP_SYS_ADMIN), no core dumps
  * from SIGSYS, then the profile loaded. */
 static void

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct keel_test
 {
@@ -102,6 +103,18 @@ extern struct keel_test *keel_tests;
         FAIL_AT("ASSERT_CONTAINS(%s, %s) failed: \"%s\" lacks \"%s\"", #hay, #needle,              \
                 _h ? _h : "(null)", _n);                                                           \
     }                                                                                              \
+  while (0)
+
+/* In a forked child, where ASSERT_* cannot report: print the failed
+ * check and exit 90, for the parent to see in the status. */
+#define CHILD_CHECK(e)                                                                             \
+  do                                                                                               \
+    if (!(e))                                                                                      \
+      {                                                                                            \
+        dprintf(1, "# child %s:%d: CHILD_CHECK(%s) failed (errno %d)\n", __FILE__, __LINE__, #e,   \
+                errno);                                                                            \
+        _exit(90);                                                                                 \
+      }                                                                                            \
   while (0)
 
 #define TEST_MAIN                                                                                  \

@@ -58,6 +58,11 @@ bool cli_registry_insecure(const char *name);
 void cli_human_size(uint64_t bytes, char *buf, size_t size);
 /* "3 days ago" from an RFC 3339 time. */
 void cli_human_ago(const char *rfc3339, char *buf, size_t size);
+/* --format templates (format.c): each {{.Key}} replaced by get()'s
+ * value for Key (buf is room for it); "table " prints a header first. */
+typedef const char *(*cli_template_get)(const char *key, void *data, char *buf, size_t size);
+void cli_template(const char *fmt, cli_template_get get, void *data);
+void cli_template_header(const char *fmt);
 /* Dispatch "keel image VERB" / "keel system VERB". */
 int cli_dispatch(const char *group, const struct cli_command *table, size_t n, int argc,
                  char **argv);
@@ -116,6 +121,7 @@ char **cli_images_in_use(char ***ret_ctrs);
 /* run.c: print err; podman's 127 (not found) / 126 (cannot execute) /
  * 125 (anything else) */
 int cli_exec_fail(struct keel_error *err);
+int cmd_generate(int argc, char **argv);
 /* run.c: relay an attach socket to our stdio; the last exit code or -1 */
 int relay(int sock, bool in, bool tty);
 /* ctr.c */

@@ -49,6 +49,8 @@ enum
   O_PLATFORM,
   O_LOG_OPT,
   O_SIG_PROXY,
+  O_REPLACE,
+  O_SDNOTIFY,
 };
 
 static const struct option run_opts[] = {
@@ -93,6 +95,8 @@ static const struct option run_opts[] = {
   { "platform", required_argument, NULL, O_PLATFORM },
   { "log-opt", required_argument, NULL, O_LOG_OPT },
   { "sig-proxy", optional_argument, NULL, O_SIG_PROXY },
+  { "replace", no_argument, NULL, O_REPLACE },
+  { "sdnotify", required_argument, NULL, O_SDNOTIFY },
   { NULL, 0, NULL, 0 },
 };
 
@@ -384,150 +388,237 @@ parse_resource(int c, json_object *host, struct keel_error *err)
   return 1;
 }
 
+/* Each parse_* below handles a group of flags: 1 when c was one of its
+ * own, 0 when not, a negative errno (err set) for a bad value. */
+
+/* -d, -i, -t, --rm, --name, --replace, --sdnotify, --sig-proxy */
 static int
-parse_one(int c, json_object *conf, json_object *host, struct create_flags *f,
-          struct keel_error *err)
+parse_mode(int c, json_object *conf, json_object *host, struct create_flags *f,
+           struct keel_error *err)
 {
-  char *end;
   switch (c)
     {
     case 'd':
       f->detach = true;
-      break;
+      return 1;
     case 'i':
       f->interactive = true;
       json_object_object_add(conf, "OpenStdin", json_object_new_boolean(true));
-      break;
+      return 1;
     case 't':
       f->tty = true;
       json_object_object_add(conf, "Tty", json_object_new_boolean(true));
-      break;
+      return 1;
     case O_RM:
       f->rm = true;
       json_object_object_add(host, "AutoRemove", json_object_new_boolean(true));
-      break;
+      return 1;
     case O_NAME:
       set_str(conf, "Name", optarg);
-      break;
+      return 1;
+    case O_REPLACE:
+      f->replace = true;
+      return 1;
+    case O_SDNOTIFY:
+      if (strcmp(optarg, "container") && strcmp(optarg, "conmon") && strcmp(optarg, "ignore"))
+        return keel_error_set(
+            err, -EINVAL, "invalid --sdnotify \"%s\": must be container, conmon or ignore", optarg);
+      set_str(host, "SdNotify", optarg);
+      return 1;
+    case O_SIG_PROXY:
+      return 1;
+    default:
+      return 0;
+    }
+}
+
+/* the process: -e, --env-file, -w, -u, --entrypoint, --hostname */
+static int
+parse_process(int c, json_object *conf, struct keel_error *err)
+{
+  switch (c)
+    {
     case 'e':
       env_set(arr(conf, "Env"), optarg);
-      break;
+      return 1;
     case O_ENV_FILE:
-      return env_file(arr(conf, "Env"), optarg, err);
+      return env_file(arr(conf, "Env"), optarg, err) < 0 ? err->code : 1;
     case 'w':
       if (optarg[0] != '/')
         return keel_error_set(err, -EINVAL, "workdir \"%s\" must be an absolute path", optarg);
       set_str(conf, "WorkingDir", optarg);
-      break;
+      return 1;
     case 'u':
       set_str(conf, "User", optarg);
-      break;
+      return 1;
     case O_ENTRYPOINT:
       set_str(conf, "EntrypointFlag", optarg);
-      break;
+      return 1;
     case O_HOSTNAME:
       set_str(conf, "Hostname", optarg);
-      break;
+      return 1;
+    default:
+      return 0;
+    }
+}
+
+/* storage and security: -v, --mount, --tmpfs, --read-only, --cap-add,
+ * --cap-drop, --privileged, --security-opt */
+static int
+parse_storage_security(int c, json_object *host, struct keel_error *err)
+{
+  int r = 0;
+  char dst[4096];
+  switch (c)
+    {
     case 'v':
-      return parse_volume(host, optarg, err);
+      r = parse_volume(host, optarg, err);
+      break;
     case O_MOUNT:
-      return parse_mount(host, optarg, err);
+      r = parse_mount(host, optarg, err);
+      break;
     case O_TMPFS:
-      {
-        char dst[4096];
-        snprintf(dst, sizeof(dst), "%s", optarg);
-        dst[strcspn(dst, ":")] = '\0';
-        return add_mount(host, "tmpfs", NULL, dst, false, err);
-      }
+      snprintf(dst, sizeof(dst), "%s", optarg);
+      dst[strcspn(dst, ":")] = '\0';
+      r = add_mount(host, "tmpfs", NULL, dst, false, err);
+      break;
     case O_READ_ONLY:
       json_object_object_add(host, "ReadonlyRootfs", json_object_new_boolean(true));
       break;
     case O_CAP_ADD:
-      json_object_array_add(arr(host, "CapAdd"), json_object_new_string(optarg));
-      break;
     case O_CAP_DROP:
-      json_object_array_add(arr(host, "CapDrop"), json_object_new_string(optarg));
+      json_object_array_add(arr(host, c == O_CAP_ADD ? "CapAdd" : "CapDrop"),
+                            json_object_new_string(optarg));
       break;
     case O_PRIVILEGED:
       json_object_object_add(host, "Privileged", json_object_new_boolean(true));
       break;
     case O_SECURITY_OPT:
-      return parse_security(host, optarg, err);
-    case O_RESTART:
-      if (parse_restart(optarg, err) < 0)
-        return err->code;
-      set_str(host, "RestartPolicy", optarg);
+      r = parse_security(host, optarg, err);
       break;
+    default:
+      return 0;
+    }
+  return r < 0 ? r : 1;
+}
+
+/* networking: -p, --network, --dns, --add-host */
+static int
+parse_net(int c, json_object *host, struct keel_error *err)
+{
+  struct keel_net_port p;
+  switch (c)
+    {
     case 'p':
-      {
-        struct keel_net_port p;
-        if (keel_net_port_parse(optarg, &p, err) < 0)
-          return err->code;
-        json_object_array_add(arr(host, "PortBindings"), json_object_new_string(optarg));
-        break;
-      }
+      if (keel_net_port_parse(optarg, &p, err) < 0)
+        return err->code;
+      json_object_array_add(arr(host, "PortBindings"), json_object_new_string(optarg));
+      return 1;
     case O_NETWORK:
       set_str(host, "NetworkMode", optarg);
-      break;
+      return 1;
     case O_DNS:
       json_object_array_add(arr(host, "Dns"), json_object_new_string(optarg));
-      break;
+      return 1;
     case O_ADD_HOST:
       if (!strchr(optarg, ':'))
         return keel_error_set(err, -EINVAL, "invalid --add-host \"%s\": expected HOST:IP", optarg);
       json_object_array_add(arr(host, "ExtraHosts"), json_object_new_string(optarg));
-      break;
-    case O_LABEL:
+      return 1;
+    default:
+      return 0;
+    }
+}
+
+/* the container's life: --restart, --label, --stop-*, --health-*, --log-opt */
+static int
+parse_life(int c, json_object *conf, json_object *host, struct keel_error *err)
+{
+  static const struct
+  {
+    int opt;
+    const char *key;
+  } health[] = { { O_HEALTH_CMD, "Test" },
+                 { O_HEALTH_INTERVAL, "Interval" },
+                 { O_HEALTH_TIMEOUT, "Timeout" },
+                 { O_HEALTH_RETRIES, "Retries" } };
+  for (size_t i = 0; i < ARRAY_SIZE(health); i++)
+    if (c == health[i].opt)
       {
-        char k[1024];
-        const char *eq = strchr(optarg, '=');
-        snprintf(k, sizeof(k), "%.*s", eq ? (int)(eq - optarg) : (int)strlen(optarg), optarg);
-        set_str(obj(conf, "Labels"), k, eq ? eq + 1 : "");
-        break;
+        set_str(obj(conf, "Healthcheck"), health[i].key, optarg);
+        return 1;
       }
+  char *end, k[1024];
+  const char *eq;
+  switch (c)
+    {
+    case O_RESTART:
+      if (parse_restart(optarg, err) < 0)
+        return err->code;
+      set_str(host, "RestartPolicy", optarg);
+      return 1;
+    case O_LABEL:
+      eq = strchr(optarg, '=');
+      snprintf(k, sizeof(k), "%.*s", eq ? (int)(eq - optarg) : (int)strlen(optarg), optarg);
+      set_str(obj(conf, "Labels"), k, eq ? eq + 1 : "");
+      return 1;
     case O_STOP_SIGNAL:
       set_str(conf, "StopSignal", optarg);
-      break;
+      return 1;
     case O_STOP_TIMEOUT:
       if (strtol(optarg, &end, 10) < 0 || *end || !*optarg)
         return keel_error_set(err, -EINVAL, "invalid --stop-timeout \"%s\"", optarg);
       set_str(conf, "StopTimeout", optarg);
-      break;
-    case O_HEALTH_CMD:
-      set_str(obj(conf, "Healthcheck"), "Test", optarg);
-      break;
-    case O_HEALTH_INTERVAL:
-      set_str(obj(conf, "Healthcheck"), "Interval", optarg);
-      break;
-    case O_HEALTH_TIMEOUT:
-      set_str(obj(conf, "Healthcheck"), "Timeout", optarg);
-      break;
-    case O_HEALTH_RETRIES:
-      set_str(obj(conf, "Healthcheck"), "Retries", optarg);
-      break;
+      return 1;
+    case O_LOG_OPT:
+      if (!strncmp(optarg, "max-size=", 9))
+        set_str(host, "LogMaxSize", optarg + 9);
+      return 1;
+    default:
+      return 0;
+    }
+}
+
+/* the image: --pull, --platform */
+static int
+parse_image(int c, struct create_flags *f, struct keel_error *err)
+{
+  switch (c)
+    {
     case O_PULL:
       if (strcmp(optarg, "always") && strcmp(optarg, "missing") && strcmp(optarg, "never")
           && strcmp(optarg, "newer"))
         return keel_error_set(err, -EINVAL, "invalid --pull \"%s\"", optarg);
       f->pull = optarg;
-      break;
+      return 1;
     case O_PLATFORM:
       f->platform = optarg;
-      break;
-    case O_LOG_OPT:
-      if (!strncmp(optarg, "max-size=", 9))
-        set_str(host, "LogMaxSize", optarg + 9);
-      break;
-    case O_SIG_PROXY:
-      break;
+      return 1;
     default:
-      {
-        int r = parse_resource(c, host, err);
-        return r != 0 ? (r < 0 ? r : 0)
-                      : keel_error_set(err, -EINVAL, "unknown flag (see keel --help)");
-      }
+      return 0;
     }
-  return 0;
+}
+
+static int
+parse_one(int c, json_object *conf, json_object *host, struct create_flags *f,
+          struct keel_error *err)
+{
+  int r = parse_mode(c, conf, host, f, err);
+  if (!r)
+    r = parse_process(c, conf, err);
+  if (!r)
+    r = parse_storage_security(c, host, err);
+  if (!r)
+    r = parse_net(c, host, err);
+  if (!r)
+    r = parse_life(c, conf, host, err);
+  if (!r)
+    r = parse_image(c, f, err);
+  if (!r)
+    r = parse_resource(c, host, err);
+  if (!r)
+    return keel_error_set(err, -EINVAL, "unknown flag (see keel --help)");
+  return r < 0 ? r : 0;
 }
 
 int
@@ -558,6 +649,11 @@ create_parse(const char *verb, int argc, char **argv, struct create_flags *f, js
   f->image = argv[optind];
   f->cmd = argv + optind + 1;
   f->n_cmd = argc - optind - 1;
+  /* the command line, as podman keeps it: `generate systemd --new` runs it again */
+  json_object *cmdline = json_object_new_array();
+  for (int i = 0; i < argc; i++)
+    json_object_array_add(cmdline, json_object_new_string(argv[i]));
+  json_object_object_add(cfg, "CreateCommand", cmdline);
   /* the name goes top-level, where the record keeps it */
   json_object *name;
   if (json_object_object_get_ex(conf, "Name", &name))
@@ -566,6 +662,63 @@ create_parse(const char *verb, int argc, char **argv, struct create_flags *f, js
       json_object_object_del(conf, "Name");
     }
   *ret_cfg = TAKE_PTR(cfg);
+  return 0;
+}
+
+static const char *
+long_name(int c, int index)
+{
+  if (index >= 0)
+    return run_opts[index].name;
+  if (c == 'h')
+    return "hostname";
+  for (size_t i = 0; run_opts[i].name; i++)
+    if (run_opts[i].val == c)
+      return run_opts[i].name;
+  return NULL;
+}
+
+/* Flags that a service's own `run` line sets itself, or that make no
+ * sense without a terminal. */
+static bool
+unit_drops(int c)
+{
+  return c == 'd' || c == 'i' || c == 't' || c == O_RM || c == O_NAME || c == O_REPLACE
+         || c == O_SDNOTIFY;
+}
+
+int
+create_unit_args(json_object *record, char ***ret, struct keel_error *err)
+{
+  _cleanup_strv_ char **argv = NULL, **out = NULL;
+  json_object *cmd = ctr_get(record, "CreateCommand");
+  if (!cmd || keel_json_get_strv(record, "CreateCommand", "record", &argv, err) < 0 || !argv[0])
+    return keel_error_set(err, -EINVAL,
+                          "container %s has no create command (made by an older keel): "
+                          "cannot generate a unit with --new",
+                          ctr_str(record, "Name"));
+  int argc = 0, n = 0, c, index;
+  while (argv[argc])
+    argc++;
+  if (!(out = calloc((size_t)argc + 1, sizeof(*out))))
+    return keel_error_set(err, -ENOMEM, "out of memory");
+  optind = 0;
+  opterr = 0;
+  while ((index = -1, c = getopt_long(argc, argv, "+ditre:w:u:v:m:p:h:", run_opts, &index)) != -1)
+    {
+      const char *name = long_name(c, index);
+      if (!name)
+        return keel_error_set(err, -EINVAL, "the recorded create command has a bad flag");
+      if (unit_drops(c))
+        continue;
+      if (asprintf(&out[n], "--%s%s%s", name, optarg ? "=" : "", optarg ? optarg : "") < 0)
+        return keel_error_set(err, -ENOMEM, "out of memory");
+      n++;
+    }
+  for (int i = optind; i < argc; i++)
+    if (!(out[n++] = strdup(argv[i])))
+      return keel_error_set(err, -ENOMEM, "out of memory");
+  *ret = TAKE_PTR(out);
   return 0;
 }
 

@@ -10,6 +10,7 @@
 struct create_flags
 {
   bool detach, interactive, tty, rm;
+  bool replace;         /* remove a container of the same name first */
   const char *pull;     /* always, missing (default), never, newer */
   const char *platform; /* OS/ARCH[/VARIANT] */
   const char *image;
@@ -32,5 +33,11 @@ int create_find_image(struct create_flags *f, struct keel_store *s, struct keel_
 /* Find (or pull, per --pull) the image, merge its config, and make the
  * record.  The id in ret_id. */
 int create_record(struct create_flags *f, json_object *cfg, char *ret_id, struct keel_error *err);
+
+/* The recorded create command as `keel run` arguments for a service
+ * (generate systemd --new): flags in their long form, without the ones
+ * the unit sets itself (-d, --rm, --name, --replace, --sdnotify) or that
+ * need a terminal (-i, -t); then the image and its command. */
+int create_unit_args(json_object *record, char ***ret, struct keel_error *err);
 
 #endif

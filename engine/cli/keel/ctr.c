@@ -294,6 +294,35 @@ fill_volumes(struct ctr *c, struct keel_error *err)
   return 0;
 }
 
+/* --sdnotify when a unit listens ($NOTIFY_SOCKET): conmon or container
+ * (podman's default); NULL for ignore or when nobody listens. */
+static const char *
+notify_mode(struct ctr *c)
+{
+  const char *mode = ctr_str(c->cfg, "HostConfig.SdNotify"), *sock = getenv("NOTIFY_SOCKET");
+  if (!sock || !*sock || (mode && !strcmp(mode, "ignore")))
+    return NULL;
+  return mode ? mode : "container";
+}
+
+/* container mode: a directory for the monitor's socket, bind-mounted at
+ * /run/notify (keel_ctr_spec reads HostConfig.NotifySocketDir). */
+static int
+notify_dir(struct ctr *c, struct keel_error *err)
+{
+  char dir[4096];
+  json_object *host = ctr_get(c->cfg, "HostConfig");
+  const char *mode = notify_mode(c);
+  json_object_object_del(host, "NotifySocketDir");
+  if (!mode || strcmp(mode, "container"))
+    return 0;
+  keel_ctr_path(cli_root, c->id, "notify", dir, sizeof(dir));
+  if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+    return keel_error_set_errno(err, errno, "cannot create '%s'", dir);
+  json_object_object_add(host, "NotifySocketDir", json_object_new_string(dir));
+  return 0;
+}
+
 static int
 prepare(struct ctr *c, struct keel_error *err)
 {
@@ -314,6 +343,8 @@ prepare(struct ctr *c, struct keel_error *err)
     r = attach_network(c, strcmp(mode, "bridge") ? mode : KEEL_NETWORK_DEFAULT, netns,
                        sizeof(netns), err);
   _cleanup_json_ json_object *spec = NULL;
+  if (r >= 0)
+    r = notify_dir(c, err);
   if (r >= 0)
     r = keel_ctr_spec(cli_root, c->id, c->cfg, none || host ? NULL : netns, &spec, err);
   char path[4096];
@@ -368,7 +399,8 @@ add_arg(char **argv, size_t *n, const char *a, const char *b)
 static void
 exec_monitor(struct ctr *c, int sync_fd, int attach_fd)
 {
-  char bundle[4096], state[4096], log[4096], name[300];
+  char bundle[4096], state[4096], log[4096], name[300], notify[4096];
+  keel_ctr_path(cli_root, c->id, "notify/notify.sock", notify, sizeof(notify));
   keel_ctr_path(cli_root, c->id, "bundle", bundle, sizeof(bundle));
   keel_ctr_path(cli_root, c->id, "userdata", state, sizeof(state));
   keel_ctr_path(cli_root, c->id, "container.log", log, sizeof(log));
@@ -406,6 +438,14 @@ exec_monitor(struct ctr *c, int sync_fd, int attach_fd)
       if (s && *s)
         add_arg(argv, &n, pass[i][1], s);
     }
+  if (notify_mode(c))
+    {
+      add_arg(argv, &n, "--sdnotify", notify_mode(c));
+      if (!strcmp(notify_mode(c), "container"))
+        add_arg(argv, &n, "--notify-socket", notify);
+    }
+  else
+    unsetenv("NOTIFY_SOCKET"); /* --sdnotify=ignore */
   argv[n] = NULL;
   /* out of the way first: either may already sit on 3 or 4 */
   int s = fcntl(sync_fd, F_DUPFD, 10), a = attach_fd >= 0 ? fcntl(attach_fd, F_DUPFD, 10) : -1;
@@ -420,13 +460,11 @@ exec_monitor(struct ctr *c, int sync_fd, int attach_fd)
   _exit(125);
 }
 
-/* The monitor's first line: "started PID" or "failed: MESSAGE". */
-static int
-read_sync(int fd, struct keel_error *err)
+static void
+read_line(int fd, char *line, size_t size)
 {
-  char line[1400];
   size_t len = 0;
-  while (len < sizeof(line) - 1)
+  while (len < size - 1)
     {
       ssize_t n = read(fd, line + len, 1);
       if (n < 0 && errno == EINTR)
@@ -436,8 +474,22 @@ read_sync(int fd, struct keel_error *err)
       len++;
     }
   line[len] = '\0';
+}
+
+/* The monitor's first line: "started PID" or "failed: MESSAGE"; then,
+ * when it tells systemd of readiness for us, "ready" (or the end). */
+static int
+read_sync(int fd, bool wait_ready, struct keel_error *err)
+{
+  char line[1400];
+  read_line(fd, line, sizeof(line));
   if (!strncmp(line, "started ", 8))
-    return 0;
+    {
+      /* a unit's main process (us) must not end before its readiness is told */
+      if (wait_ready)
+        read_line(fd, line, sizeof(line));
+      return 0;
+    }
   if (!strncmp(line, "failed: ", 8))
     return keel_error_set(err, -EIO, "%s", line + 8);
   return keel_error_set(err, -EIO, "keel-monitor ended before the container started");
@@ -470,7 +522,8 @@ ctr_start(struct ctr *c, int attach_fd, struct keel_error *err)
   if (pid > 0)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
       ;
-  r = pid < 0 ? keel_error_set_errno(err, errno, "cannot fork") : read_sync(p[0], err);
+  r = pid < 0 ? keel_error_set_errno(err, errno, "cannot fork")
+              : read_sync(p[0], attach_fd < 0 && notify_mode(c), err);
   close(p[0]);
   if (r < 0)
     ctr_cleanup(c);

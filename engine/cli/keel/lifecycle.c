@@ -13,11 +13,17 @@
 #include "network/network.h"
 #include "runtime/container.h"
 
+enum
+{
+  EACH_PRINT = 1,          /* the name of each container done */
+  EACH_IGNORE_MISSING = 2, /* a container that is not there is no error (rm -i) */
+};
+
 /* Run fn on every named container; 125 if any failed (1 when one was
  * simply not there, as podman). */
 static int
 each(int argc, char **argv, int (*fn)(struct ctr *, void *, struct keel_error *), void *data,
-     bool print)
+     int flags)
 {
   int rc = 0;
   for (int i = optind; i < argc; i++)
@@ -25,6 +31,8 @@ each(int argc, char **argv, int (*fn)(struct ctr *, void *, struct keel_error *)
       struct keel_error err = KEEL_ERROR_INIT;
       struct ctr c;
       int r = ctr_find(argv[i], &c, &err);
+      if (r == -ENOENT && (flags & EACH_IGNORE_MISSING))
+        continue;
       if (r >= 0)
         r = fn(&c, data, &err);
       if (r < 0)
@@ -32,7 +40,7 @@ each(int argc, char **argv, int (*fn)(struct ctr *, void *, struct keel_error *)
           cli_fail(&err);
           rc = rc ? rc : (r == -ENOENT ? 1 : EXIT_ENGINE);
         }
-      else if (print)
+      else if (flags & EACH_PRINT)
         printf("%s\n", argv[i]);
       ctr_done(&c);
     }
@@ -67,7 +75,7 @@ cmd_stop(int argc, char **argv)
       return cli_usage("stop", "usage: keel stop [-t SECONDS] CONTAINER...");
   if (optind >= argc)
     return cli_usage("stop", "requires at least 1 arg(s), only received 0");
-  return each(argc, argv, do_stop, &t, true);
+  return each(argc, argv, do_stop, &t, EACH_PRINT);
 }
 
 static int
@@ -110,7 +118,7 @@ cmd_kill(int argc, char **argv)
           optarg);
   if (optind >= argc)
     return cli_usage("kill", "requires at least 1 arg(s), only received 0");
-  return each(argc, argv, do_kill, &sig, true);
+  return each(argc, argv, do_kill, &sig, EACH_PRINT);
 }
 
 struct rm_opts
@@ -131,19 +139,22 @@ cmd_rm(int argc, char **argv)
   static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
                                         { "volumes", no_argument, NULL, 'v' },
                                         { "all", no_argument, NULL, 'a' },
+                                        { "ignore", no_argument, NULL, 'i' },
                                         { NULL, 0, NULL, 0 } };
   struct rm_opts o = { 0 };
   bool all = false;
-  int c;
-  while ((c = getopt_long(argc, argv, "+fva", opts, NULL)) != -1)
+  int c, flags = EACH_PRINT;
+  while ((c = getopt_long(argc, argv, "+fvai", opts, NULL)) != -1)
     if (c == 'f')
       o.force = true;
     else if (c == 'v')
       o.volumes = true;
     else if (c == 'a')
       all = true;
+    else if (c == 'i')
+      flags |= EACH_IGNORE_MISSING;
     else
-      return cli_usage("rm", "usage: keel rm [-f] [-v] CONTAINER...");
+      return cli_usage("rm", "usage: keel rm [-f] [-v] [-i] CONTAINER...");
   if (all)
     {
       _cleanup_strv_ char **ids = NULL;
@@ -152,11 +163,11 @@ cmd_rm(int argc, char **argv)
       if (keel_ctr_list(cli_root, &ids, &n, &err) < 0)
         return cli_fail(&err);
       optind = 0;
-      return n ? each((int)n, ids, do_rm, &o, true) : 0;
+      return n ? each((int)n, ids, do_rm, &o, flags) : 0;
     }
   if (optind >= argc)
     return cli_usage("rm", "requires at least 1 arg(s), only received 0");
-  return each(argc, argv, do_rm, &o, true);
+  return each(argc, argv, do_rm, &o, flags);
 }
 
 static int
@@ -179,7 +190,7 @@ cmd_restart(int argc, char **argv)
       return cli_usage("restart", "usage: keel restart [-t SECONDS] CONTAINER...");
   if (optind >= argc)
     return cli_usage("restart", "requires at least 1 arg(s), only received 0");
-  return each(argc, argv, do_restart, &t, true);
+  return each(argc, argv, do_restart, &t, EACH_PRINT);
 }
 
 static int
@@ -205,7 +216,7 @@ cmd_wait(int argc, char **argv)
       return cli_usage("wait", "usage: keel wait [--condition stopped] CONTAINER...");
   if (optind >= argc)
     return cli_usage("wait", "requires at least 1 arg(s), only received 0");
-  return each(argc, argv, do_wait, NULL, false);
+  return each(argc, argv, do_wait, NULL, 0);
 }
 
 static int
@@ -226,7 +237,7 @@ cmd_pause(int argc, char **argv)
   optind = 1;
   if (argc < 2)
     return cli_usage("pause", "requires at least 1 arg(s), only received 0");
-  return each(argc, argv, do_pause, &pause, true);
+  return each(argc, argv, do_pause, &pause, EACH_PRINT);
 }
 
 int
@@ -236,7 +247,7 @@ cmd_unpause(int argc, char **argv)
   optind = 1;
   if (argc < 2)
     return cli_usage("unpause", "requires at least 1 arg(s), only received 0");
-  return each(argc, argv, do_pause, &pause, true);
+  return each(argc, argv, do_pause, &pause, EACH_PRINT);
 }
 
 int

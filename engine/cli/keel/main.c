@@ -43,7 +43,7 @@ static const struct cli_command commands[] = {
   { "logs", cmd_logs, "logs [-f] [-t] [--tail N] [--since T] CONTAINER" },
   { "stop", cmd_stop, "stop [-t SECONDS] CONTAINER..." },
   { "kill", cmd_kill, "kill [-s SIGNAL] CONTAINER..." },
-  { "rm", cmd_rm, "rm [-f] [-v] [-a] CONTAINER..." },
+  { "rm", cmd_rm, "rm [-f] [-v] [-i] [-a] CONTAINER..." },
   { "restart", cmd_restart, "restart [-t SECONDS] CONTAINER..." },
   { "wait", cmd_wait, "wait CONTAINER..." },
   { "exec", cmd_exec, "exec [-it] [-d] [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND..." },
@@ -53,7 +53,7 @@ static const struct cli_command commands[] = {
   { "rename", cmd_rename, "rename CONTAINER NEW_NAME" },
   { "port", cmd_port, "port CONTAINER" },
   { "top", cmd_top, "top CONTAINER" },
-  { "stats", cmd_stats, "stats --no-stream [CONTAINER...]" },
+  { "stats", cmd_stats, "stats [-a] [--no-stream] [--no-trunc] [--format F|json] [CONTAINER...]" },
   { "cp", cmd_cp, "cp CONTAINER:SRC DEST | cp SRC CONTAINER:DEST" },
   { "volume", cmd_volume, "volume create|ls|inspect|rm|prune ..." },
   { "network", cmd_network, "network create|ls|inspect|rm ..." },
@@ -73,6 +73,8 @@ static const struct cli_command commands[] = {
   { "commit", cmd_commit,
     "commit [-c CHANGE] [-m MSG] [-a AUTHOR] [--pause=false] [--rm] [--timestamp N] "
     "[--compression-format gzip|zstd] CONTAINER [IMAGE]" },
+  { "generate", cmd_generate,
+    "generate systemd [--new] [--name] [--files] [--restart-policy P] [-t SECONDS] CONTAINER" },
   { "container", cmd_container, "container ls|prune|rm|inspect|... (the verbs above)" },
 };
 

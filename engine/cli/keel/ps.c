@@ -108,49 +108,41 @@ match_filter(struct ctr *c, char **filters, int n)
   return true;
 }
 
+struct ps_row
+{
+  struct ctr *c;
+  char status[128], cmd[1024], ports[1024];
+};
+
+static const char *
+ps_value(const char *k, void *data, char *buf, size_t size)
+{
+  struct ps_row *row = data;
+  struct ctr *c = row->c;
+  if (!strcmp(k, "ID"))
+    {
+      snprintf(buf, size, "%.12s", c->id);
+      return buf;
+    }
+  return !strcmp(k, "Names")       ? ctr_str(c->cfg, "Name")
+         : !strcmp(k, "Image")     ? ctr_str(c->cfg, "ImageName")
+         : !strcmp(k, "Status")    ? row->status
+         : !strcmp(k, "State")     ? c->status
+         : !strcmp(k, "Command")   ? row->cmd
+         : !strcmp(k, "Ports")     ? row->ports
+         : !strcmp(k, "CreatedAt") ? ctr_str(c->cfg, "Created")
+                                   : "";
+}
+
 /* {{.ID}} {{.Names}} {{.Image}} {{.Status}} {{.State}} {{.Command}} {{.Ports}} {{.Labels}} */
 static void
 print_format(struct ctr *c, const char *fmt)
 {
-  char status[128], cmd[1024], ports[1024];
-  ctr_status_line(c, status, sizeof(status));
-  command_of(c, cmd, sizeof(cmd));
-  ports_of(c, ports, sizeof(ports));
-  for (const char *p = fmt; *p;)
-    {
-      if (strncmp(p, "{{", 2))
-        {
-          if (*p == '\\' && p[1] == 't')
-            putchar('\t'), p += 2;
-          else
-            putchar(*p++);
-          continue;
-        }
-      const char *end = strstr(p, "}}");
-      if (!end)
-        break;
-      char key[64];
-      snprintf(key, sizeof(key), "%.*s", (int)(end - p - 2), p + 2);
-      char *k = key;
-      while (*k == ' ' || *k == '.')
-        k++;
-      k[strcspn(k, " ")] = '\0';
-      const char *v = !strcmp(k, "ID")          ? c->id
-                      : !strcmp(k, "Names")     ? ctr_str(c->cfg, "Name")
-                      : !strcmp(k, "Image")     ? ctr_str(c->cfg, "ImageName")
-                      : !strcmp(k, "Status")    ? status
-                      : !strcmp(k, "State")     ? c->status
-                      : !strcmp(k, "Command")   ? cmd
-                      : !strcmp(k, "Ports")     ? ports
-                      : !strcmp(k, "CreatedAt") ? ctr_str(c->cfg, "Created")
-                                                : "";
-      if (!strcmp(k, "ID"))
-        printf("%.12s", v);
-      else
-        fputs(v ? v : "", stdout);
-      p = end + 2;
-    }
-  putchar('\n');
+  struct ps_row row = { .c = c };
+  ctr_status_line(c, row.status, sizeof(row.status));
+  command_of(c, row.cmd, sizeof(row.cmd));
+  ports_of(c, row.ports, sizeof(row.ports));
+  cli_template(fmt, ps_value, &row);
 }
 
 static json_object *

@@ -181,6 +181,27 @@ cli_exec_fail(struct keel_error *err)
   return EXIT_ENGINE;
 }
 
+/* --replace: a container of the same name goes first (a service's
+ * container left over from a crash, say). */
+static int
+replace(struct create_flags *f, json_object *cfg, struct keel_error *err)
+{
+  const char *name = ctr_str(cfg, "Name");
+  struct ctr old;
+  if (!f->replace || !name)
+    return 0;
+  int r = ctr_find(name, &old, err);
+  if (r == -ENOENT)
+    {
+      keel_error_clear(err);
+      return 0;
+    }
+  if (r >= 0)
+    r = ctr_remove(&old, true, true, err);
+  ctr_done(&old);
+  return r;
+}
+
 int
 cmd_run(int argc, char **argv)
 {
@@ -188,7 +209,8 @@ cmd_run(int argc, char **argv)
   struct keel_error err = KEEL_ERROR_INIT;
   _cleanup_json_ json_object *cfg = NULL;
   char id[KEEL_CTR_ID_LEN + 1];
-  if (create_parse("run", argc, argv, &f, &cfg, &err) < 0 || create_record(&f, cfg, id, &err) < 0)
+  if (create_parse("run", argc, argv, &f, &cfg, &err) < 0 || replace(&f, cfg, &err) < 0
+      || create_record(&f, cfg, id, &err) < 0)
     return cli_exec_fail(&err);
   struct ctr c;
   if (ctr_load(id, &c, &err) < 0)
@@ -232,7 +254,7 @@ cmd_create(int argc, char **argv)
   struct keel_error err = KEEL_ERROR_INIT;
   _cleanup_json_ json_object *cfg = NULL;
   char id[KEEL_CTR_ID_LEN + 1];
-  if (create_parse("create", argc, argv, &f, &cfg, &err) < 0
+  if (create_parse("create", argc, argv, &f, &cfg, &err) < 0 || replace(&f, cfg, &err) < 0
       || create_record(&f, cfg, id, &err) < 0)
     return cli_fail(&err);
   printf("%s\n", id);

@@ -1,5 +1,5 @@
-/* keel top, keel stats --no-stream, keel cp: views into a container from
- * the host side (its cgroup, its processes, its mounted rootfs). */
+/* keel top, keel cp: views into a container from the host side (its
+ * processes, its mounted rootfs). */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -92,88 +92,6 @@ cmd_top(int argc, char **argv)
       printf("%-10s  %-6s  %-6s  %s\n", uid, nspid, ppid, cmd);
     }
   return 0;
-}
-
-/* /sys/fs/cgroup/<ctrl>/keel/<id>/<file> ("" ctrl: the v2 tree) */
-static long long
-read_ll(const char *ctrl, const char *id, const char *file)
-{
-  char path[512], buf[64];
-  snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%skeel/%s/%s", ctrl, *ctrl ? "/" : "", id, file);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-  if (fd >= 0)
-    close(fd);
-  if (n <= 0)
-    return -1;
-  buf[n] = '\0';
-  return strtoll(buf, NULL, 10);
-}
-
-/* cgroup v1 (this machine) with the v2 names as a fallback */
-static void
-sample(const char *id, long long *cpu_ns, long long *mem, long long *limit, long long *pids)
-{
-  *cpu_ns = read_ll("cpuacct", id, "cpuacct.usage");
-  *mem = read_ll("memory", id, "memory.usage_in_bytes");
-  *limit = read_ll("memory", id, "memory.limit_in_bytes");
-  *pids = read_ll("pids", id, "pids.current");
-  if (*mem < 0)
-    *mem = read_ll("", id, "memory.current");
-  if (*pids < 0)
-    *pids = read_ll("", id, "pids.current");
-}
-
-int
-cmd_stats(int argc, char **argv)
-{
-  bool no_stream = false;
-  int first = 1;
-  for (; first < argc && argv[first][0] == '-'; first++)
-    if (!strcmp(argv[first], "--no-stream"))
-      no_stream = true;
-    else
-      return cli_usage("stats", "usage: keel stats --no-stream [CONTAINER...]");
-  if (!no_stream)
-    return cli_usage("stats", "only --no-stream is supported yet");
-  _cleanup_strv_ char **ids = NULL;
-  size_t n = 0;
-  struct keel_error err = KEEL_ERROR_INIT;
-  if (first == argc && keel_ctr_list(cli_root, &ids, &n, &err) < 0)
-    return cli_fail(&err);
-  char **names = first < argc ? argv + first : ids;
-  size_t count = first < argc ? (size_t)(argc - first) : n;
-  printf("%-12s  %-20s  %-7s  %-22s  %-6s  %s\n", "ID", "NAME", "CPU %", "MEM USAGE / LIMIT",
-         "MEM %", "PIDS");
-  int rc = 0;
-  for (size_t i = 0; i < count; i++)
-    {
-      struct ctr c;
-      if (ctr_find(names[i], &c, &err) < 0)
-        {
-          rc = cli_fail(&err);
-          continue;
-        }
-      if (strcmp(c.status, "running") && strcmp(c.status, "paused"))
-        {
-          ctr_done(&c);
-          continue;
-        }
-      long long c0, c1, mem, lim, pids;
-      sample(c.id, &c0, &mem, &lim, &pids);
-      usleep(100 * 1000);
-      sample(c.id, &c1, &mem, &lim, &pids);
-      char used[32], limit[32];
-      cli_human_size(mem > 0 ? (uint64_t)mem : 0, used, sizeof(used));
-      cli_human_size(lim > 0 && lim < (1LL << 60) ? (uint64_t)lim : 0, limit, sizeof(limit));
-      printf("%.12s  %-20s  %6.2f%%  %10s / %-9s  %5.2f%%  %lld\n", c.id, ctr_str(c.cfg, "Name"),
-             c0 >= 0 && c1 >= c0 ? (double)(c1 - c0) / 1e6 : 0.0, used,
-             lim > 0 && lim < (1LL << 60) ? limit : "-",
-             lim > 0 && lim < (1LL << 60) && mem > 0 ? 100.0 * (double)mem / (double)lim : 0.0,
-             pids < 0 ? 0 : pids);
-      ctr_done(&c);
-    }
-  return rc;
 }
 
 static int

@@ -330,6 +330,7 @@ enum
   P_ERR,
   P_IN,
   P_HEALTH,
+  P_NOTIFY,
   P_CLIENTS,
 };
 
@@ -356,6 +357,7 @@ poll_set(struct monitor *m, struct pollfd *p)
   if (m->terminal && m->in_len > 0)
     p[P_OUT].events |= POLLOUT;
   p[P_HEALTH] = (struct pollfd){ m->health.out_fd, POLLIN, 0 };
+  p[P_NOTIFY] = (struct pollfd){ m->notify_fd, POLLIN, 0 };
   nfds_t n = P_CLIENTS;
   for (struct client *c = m->clients; c; c = c->next)
     if (!c->dead)
@@ -414,6 +416,8 @@ io_loop(struct monitor *m)
         close_fd(&m->err_fd);
       if (p[P_HEALTH].revents)
         health_read(m);
+      if (p[P_NOTIFY].revents)
+        notify_read(m);
       if (p[P_LISTEN].revents & POLLIN)
         accept_clients(m);
       poll_clients(m, p, n);

@@ -52,6 +52,9 @@ static const char usage_text[]
       "  --sync-fd N             report here: \"started PID\", \"failed: MSG\", \"exited CODE\"\n"
       "  --attach-fd N           an attach client connected from the start (a socket)\n"
       "  --rm                    remove STATE-DIR once the container is gone for good\n"
+      "  --sdnotify MODE         with $NOTIFY_SOCKET: conmon (we tell READY and our pid once\n"
+      "                          the container runs) or container (pass on what it sends)\n"
+      "  --notify-socket PATH    the socket the container sends to (container mode)\n"
       "  --monitor-log F         the monitor's own messages (default: none)\n"
       "  --journal-socket PATH   journald's socket (default /run/systemd/journal/socket)\n"
       "\n"
@@ -84,6 +87,8 @@ enum
   OPT_MONITOR_LOG,
   OPT_JOURNAL_SOCKET,
   OPT_SYSTEMD_CGROUP,
+  OPT_SDNOTIFY,
+  OPT_NOTIFY_SOCKET,
   OPT_HELP,
 };
 
@@ -112,6 +117,8 @@ static const struct option long_opts[] = {
   { "monitor-log", required_argument, NULL, OPT_MONITOR_LOG },
   { "journal-socket", required_argument, NULL, OPT_JOURNAL_SOCKET },
   { "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP },
+  { "sdnotify", required_argument, NULL, OPT_SDNOTIFY },
+  { "notify-socket", required_argument, NULL, OPT_NOTIFY_SOCKET },
   { "help", no_argument, NULL, OPT_HELP },
   { NULL, 0, NULL, 0 },
 };
@@ -300,6 +307,12 @@ parse_option(struct monitor *m, int c, const char *arg, const char **monitor_log
     case OPT_SYSTEMD_CGROUP:
       m->rt.systemd_cgroup = true;
       return 0;
+    case OPT_SDNOTIFY:
+      m->sdnotify = arg;
+      return strcmp(arg, "conmon") && strcmp(arg, "container") ? -1 : 0;
+    case OPT_NOTIFY_SOCKET:
+      m->notify_path = arg;
+      return arg[0] == '/' ? 0 : -1;
     default:
       return -1;
     }
@@ -413,7 +426,7 @@ prepare(struct monitor *m)
     fail(m, "%s: %s", m->state_dir, err.msg);
   if (keel_logw_open(&m->log, &m->log_opts, &err) < 0)
     fail(m, "%s", err.msg);
-  if (io_listen(m, &err) < 0)
+  if (io_listen(m, &err) < 0 || notify_setup(m, &err) < 0)
     fail(m, "%s", err.msg);
   m->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (m->devnull < 0)
@@ -452,6 +465,12 @@ daemonize(struct monitor *m)
   io_redirect(m, -1, -1, -1);
   /* orphans of a container without a pid namespace come to us, not init */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
+  char line[32];
+  snprintf(line, sizeof(line), "%d\n", (int)getpid());
+  /* before "started": a Type=forking unit reads it once its starter ends */
+  int r = keel_write_file_replace(m->dirfd, KEEL_MONITOR_PID, line, strlen(line), 0644);
+  if (r < 0)
+    fail(m, "cannot write %s/" KEEL_MONITOR_PID ": %s", m->state_dir, strerror(-r));
 }
 
 static struct monitor *sig_monitor;
@@ -505,6 +524,7 @@ main(int argc, char **argv)
     .out_fd = -EBADF,
     .err_fd = -EBADF,
     .in_fd = -EBADF,
+    .notify_fd = -EBADF,
   };
   struct keel_error err = KEEL_ERROR_INIT;
   keel_log_init("keel-monitor");
@@ -528,6 +548,7 @@ main(int argc, char **argv)
       fail(&m, "%s", err.msg);
     }
   monitor_sync(&m, "started %d\n", (int)m.pid);
+  notify_started(&m);
   io_loop(&m);
   return 0;
 }

@@ -59,8 +59,10 @@ struct monitor
   int64_t health_interval_ms, health_timeout_ms;
   unsigned health_retries;
   struct keel_logw_opts log_opts;
-  int sync_fd;   /* the starter's pipe: "started PID", "failed: MSG", "exited CODE" */
-  int attach_fd; /* a client connected from the start (--attach-fd) */
+  int sync_fd;             /* the starter's pipe: "started PID", "failed: MSG", "exited CODE" */
+  int attach_fd;           /* a client connected from the start (--attach-fd) */
+  const char *sdnotify;    /* --sdnotify: NULL, "conmon", "container" */
+  const char *notify_path; /* --notify-socket: the container's socket (container mode) */
 
   /* live */
   struct keel_runtime rt;
@@ -81,6 +83,9 @@ struct monitor
   int exit_code;
   struct client *clients;
   struct health health;
+  char *notify_host; /* the unit's $NOTIFY_SOCKET, when --sdnotify and set */
+  int notify_fd;     /* the container's socket, container mode */
+  bool notify_ready; /* READY=1 passed on */
 };
 
 int64_t now_ms(void);
@@ -105,6 +110,11 @@ void io_add_client(struct monitor *m, int fd);
 void io_close_all(struct monitor *m);
 /* Point fds 0, 1, 2 at in/out/err (-1: /dev/null) for a child to inherit. */
 int io_redirect(struct monitor *m, int in, int out, int err);
+
+/* notify.c */
+int notify_setup(struct monitor *m, struct keel_error *err);
+void notify_started(struct monitor *m);
+void notify_read(struct monitor *m);
 
 /* health.c */
 void health_init(struct monitor *m);
