@@ -3,10 +3,14 @@
 # comments).  Prints nothing and touches nothing when all are present.
 set -eu
 want=$(cat "$@" | sed -e 's/#.*//' -e '/^[[:space:]]*$/d' | tr -s ' \t' '\n' | sort -u)
+# With foreign architectures enabled, a name without ":arch" can match one
+# line per architecture: the native (or "all") one must be installed.
+native=$(dpkg --print-architecture)
 missing=
 for p in $want; do
-  st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-  [ "$st" = installed ] || missing="$missing $p"
+  case $p in *:*) arch=${p#*:} ;; *) arch=$native ;; esac
+  st=$(dpkg-query -W -f='${db:Status-Status} ${Architecture}\n' "$p" 2>/dev/null || true)
+  printf '%s\n' "$st" | grep -q -x -E "installed ($arch|all)" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
