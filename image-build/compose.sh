@@ -8,23 +8,13 @@
 #   3. the ostree layout: /etc in /usr/etc, /var shipped in
 #      /usr/share/factory/var and recreated by tmpfiles, home/root/opt/srv/mnt
 #      and /usr/local as symlinks into /var, /sysroot and /ostree;
-#   4. ostree commit --bootable with version, source date, package list,
-#      signed with GPG (signing_key in lib.sh: KEEL_GPG_HOME + KEEL_GPG_KEY,
-#      or a throwaway test key generated under build/gpg);
-#   5. publishing: a static delta from the ref's previous commit and a
-#      signed summary, so any static web server can serve the repo.
-#
-# The image ships the public key (/usr/share/keel/keys/keel.gpg) and the
-# remote `keel` (/etc/ostree/remotes.d/keel.conf: KEEL_REMOTE_URL, default
-# http://10.0.2.2:8470/repo, i.e. port 8470 of the host running QEMU) with
-# gpg-verify and gpg-verify-summary on.
+#   4. ostree commit --bootable with version, source date, package list.
 #
 # The ref moves only when everything succeeded; a failed run removes its
 # tree and leaves the repo as it was.
 #
 # Environment: KEEL_BUILD (build/), ARCH (x86_64), KEEL_APT_CACHE,
-# KEEL_MIRROR / KEEL_SECURITY_MIRROR, KEEL_VERSION (the commit's `version`),
-# KEEL_GPG_HOME / KEEL_GPG_KEY, KEEL_REMOTE_URL, KEEL_VARIANTS_DIR
+# KEEL_MIRROR / KEEL_SECURITY_MIRROR, KEEL_VERSION, KEEL_VARIANTS_DIR
 # (image-build/variants), KEEL_PROGRAMS_DIR (where keel, keel-runtime, ...
 # are taken from; KEEL_BUILD), KEEL_KERNEL_OPTIONS (image-build/kernel-options).
 PROG=compose
@@ -56,9 +46,6 @@ for t in mmdebstrap ostree; do
   command -v $t >/dev/null || die "'$t' is not installed (run make deps)"
 done
 mirrors
-signing_key
-REMOTE_URL=${KEEL_REMOTE_URL:-http://10.0.2.2:8470/repo}
-case $REMOTE_URL in http://* | https://* | file://*) ;; *) die "KEEL_REMOTE_URL '$REMOTE_URL' is not an http(s) or file URL" ;; esac
 
 mkdir -p "$WORK" "$CACHE/archives" "$CACHE/lists"
 need_space "$WORK" 2500
@@ -156,19 +143,6 @@ factory_tmpfiles() {
 factory_tmpfiles >usr/lib/tmpfiles.d/keel-factory-var.conf
 # /etc is the default configuration; ostree merges it into the machine's.
 mv etc usr/etc
-# Updates come signed from the remote `keel`; the key that verifies them is
-# part of the OS (a new image can rotate it), the remote is configuration.
-install -D -m 0644 "$GPG_PUBKEY" usr/share/keel/keys/keel.gpg
-mkdir -p usr/etc/ostree/remotes.d
-cat >usr/etc/ostree/remotes.d/keel.conf <<REMOTE
-# Keel's update remote (written by image-build/compose.sh).  Commits and the
-# summary must carry a signature by a key in gpgkeypath.
-[remote "keel"]
-url=$REMOTE_URL
-gpg-verify=true
-gpg-verify-summary=true
-gpgkeypath=/usr/share/keel/keys/keel.gpg
-REMOTE
 # API filesystems are mounted at boot; mmdebstrap leaves device nodes.
 rm -rf dev proc sys run tmp
 mkdir dev proc sys run tmp sysroot
@@ -195,7 +169,6 @@ need_space "$REPO" 600
 t1=$(date +%s)
 step "$log" "ostree commit" ostree --repo="$REPO" commit --branch="$REF" --bootable \
   --tree=dir="$tree" --consume --no-bindings \
-  --gpg-sign="$GPG_KEY" --gpg-homedir="$GPG_HOME" --generate-sizes \
   --subject="Keel $variant $version" \
   --add-metadata-string=version="$version" \
   --add-metadata-string=keel.source-date="$source_date" \
@@ -205,9 +178,6 @@ step "$log" "ostree commit" ostree --repo="$REPO" commit --branch="$REF" --boota
   --add-metadata-string=keel.kargs="$(read_list "$VARIANT_DIR/kargs" | paste -sd' ')" \
   --add-metadata=keel.packages="[$pkgs]"
 commit=$(ostree --repo="$REPO" rev-parse "$REF")
-note "committed $REF = $commit (version $version, signed by ${GPG_KEY: -16}) in $(($(date +%s) - t1)) s"
-t2=$(date +%s)
-publish "$REPO" "$REF" "$log"
-note "published: static delta from the previous commit, signed summary ($(($(date +%s) - t2)) s)"
+note "committed $REF = $commit (version $version) in $(($(date +%s) - t1)) s"
 echo "$commit" >"$WORK/commit"
 echo "$tree_mb" >"$WORK/tree-mb"

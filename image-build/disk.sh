@@ -25,6 +25,7 @@ REF=keel/$ARCH/$variant
 OUT=$KEEL_BUILD/images
 name=keel-$ARCH-$variant
 WORK=$KEEL_BUILD/disk/$variant
+REMOTE_URL=${REMOTE_URL:-http://10.0.2.2:8080/repo}
 ESP_MB=64
 BOOT_MB=256
 
@@ -104,9 +105,8 @@ sysrepo=$mnt/ostree/repo
 step "$log" "ostree config" ostree --repo="$sysrepo" config set sysroot.bootloader grub2
 mkdir -p "$mnt/boot/grub"
 ln -sfn ../loader/grub.cfg "$mnt/boot/grub/grub.cfg"
-# The remote `keel` itself (URL, signature checks, key) is configuration
-# the commit ships in /etc/ostree/remotes.d (compose.sh); the repo only
-# records that the deployed commit came from it.
+step "$log" "ostree remote add" ostree --repo="$sysrepo" remote add --if-not-exists \
+  --no-gpg-verify keel "$REMOTE_URL"
 step "$log" "ostree pull-local" ostree --repo="$sysrepo" pull-local --remote=keel "$REPO" "$commit"
 step "$log" "ostree refs" ostree --repo="$sysrepo" refs --create="keel:$REF" "$commit"
 kargs=()

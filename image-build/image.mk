@@ -9,14 +9,6 @@
 #   PASSWORD_HASH='$y$...'         console password hash for the same accounts
 #   KEEL_APT_CACHE=DIR             apt cache kept between builds (build/cache/apt)
 #   KEEL_MIRROR=URI                Debian mirror (default: this machine's apt sources)
-#   KEEL_VERSION=V                 the commit's version (default 0.1.DATE.TIME)
-#   KEEL_GPG_HOME=DIR KEEL_GPG_KEY=ID
-#                                  sign commits and summary with this key (a GnuPG
-#                                  home holding its secret key); without them a
-#                                  throwaway test key is generated in build/gpg
-#   KEEL_REMOTE_URL=URL            the image's update remote `keel`
-#                                  (default http://10.0.2.2:8470/repo: port 8470
-#                                  of the machine running QEMU)
 # Composing and writing disks need root (mmdebstrap, chroot, loop devices).
 
 VARIANT ?= server
@@ -38,15 +30,6 @@ IMAGE_PROGRAMS := $(filter $(B)/keel $(B)/keel-runtime $(B)/keel-monitor $(B)/ke
 
 IMAGE_ENV = KEEL_BUILD=$(abspath $(B)) ARCH=$(ARCH)
 
-# Signing and publishing settings reach compose.sh through the environment;
-# the commit is made again when they change.
-export KEEL_VERSION KEEL_GPG_HOME KEEL_GPG_KEY KEEL_REMOTE_URL
-COMPOSE_SETTINGS := $(B)/compose/.$(VARIANT).settings
-$(COMPOSE_SETTINGS): FORCE
-	@mkdir -p $(@D)
-	@printf '%s\n' "$$KEEL_VERSION" "$$KEEL_GPG_HOME" "$$KEEL_GPG_KEY" "$$KEEL_REMOTE_URL" | \
-		sha256sum >$@.new; if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
-
 # Access settings reach the scripts through the environment, unexpanded (a
 # crypt hash is full of '$').  The image is rewritten when they change.
 override SSH_KEY := $(value SSH_KEY)
@@ -63,7 +46,7 @@ $(IMAGE_ACCESS): FORCE
 compose: $(COMPOSE_STAMP)
 image: $(IMAGE_QCOW2)
 
-$(COMPOSE_STAMP): $(COMPOSE_INPUTS) $(COMPOSE_SETTINGS) $(IMAGE_PROGRAMS) | programs
+$(COMPOSE_STAMP): $(COMPOSE_INPUTS) $(IMAGE_PROGRAMS) | programs
 	$(call say,COMPOSE,$(VARIANT))$(IMAGE_ENV) image-build/compose.sh $(VARIANT)
 
 $(IMAGE_QCOW2): $(COMPOSE_STAMP) $(IMAGE_ACCESS) image-build/disk.sh image-build/lib.sh \

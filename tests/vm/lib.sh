@@ -10,20 +10,6 @@
 #   vm_result main usr-ro                    # "KEEL-T usr-ro=VALUE" -> VALUE
 #   vm_finish main                           # wait for power-off, print timeline
 #
-# One machine over several boots (a disk and firmware variables that
-# persist; a fresh QEMU with -no-reboot for every boot, since warm reboots
-# under TCG are slow):
-#
-#   vm_machine m1 [DISK_SIZE]                # create machine m1 (overlay disk)
-#   vm_boot_machine m1 boot1 script1.sh      # boot it; boot1 names this boot
-#   vm_wait boot1 'KEEL-VMTEST: exit='       # as above, per boot
-#   vm_finish boot1                          # clean power-off (the guest's)
-#   vm_cut boot1 'KEEL-CUT: at=' [TIMEOUT]   # power cut: SIGKILL QEMU the
-#                                            # moment the marker appears
-#   vm_cut_now boot1                         # power cut right now
-#   vm_wait_exit boot1 [TIMEOUT]             # until the guest powers off or
-#                                            # reboots (-no-reboot: QEMU exits)
-#
 # Each boot gets its own qcow2 overlay over the built image (the image is
 # never modified), its own copy of the OVMF variables, -no-reboot, and its
 # test script handed in through fw_cfg (opt/keel/script), which
@@ -64,64 +50,21 @@ _vm_milestones=(
   "multi-user|KEEL-BOOT: multi-user"
   "test-start|KEEL-VMTEST: start"
   "test-end|KEEL-VMTEST: exit="
-  "cut-point|KEEL-CUT: at="
-  "shutdown|systemd-shutdown|Reached target.*(Power-Off|System Power Off|Reboot)"
-  "power-off|reboot: Power down|reboot: Restarting system"
 )
 
 # vm_boot NAME SCRIPT [DISK_SIZE] [EXTRA QEMU ARGS...]
 vm_boot() {
   local name=$1 script=$2 size=${3:-6G}
   shift 3 || shift $#
-  local dir
+  local dir port
   dir=$(_vm_dir "$name")
   mkdir -p "$dir"
   # A failed setup ends the whole file (TAP "Bail out!"): every test needs it.
   qemu-img create -q -f qcow2 -F qcow2 -b "$(realpath "$KEEL_IMAGE")" "$dir/disk.qcow2" "$size" ||
     { echo "Bail out! cannot create an overlay over $KEEL_IMAGE"; exit 1; }
   cp "$OVMF_VARS" "$dir/vars.fd"
-  _vm_start "$name" "$dir/disk.qcow2" "$dir/vars.fd" "$script" "$@"
-  say "vm $name: QEMU pid $(cat "$dir/pid"), ssh port $(cat "$dir/port"), disk $size over $(basename "$KEEL_IMAGE")"
-}
-
-# vm_machine MACHINE [DISK_SIZE]: a disk (overlay over the image) and OVMF
-# variables that every vm_boot_machine of MACHINE boots from.
-vm_machine() {
-  local m=$TEST_TMP/machine-$1 size=${2:-6G}
-  mkdir -p "$m"
-  qemu-img create -q -f qcow2 -F qcow2 -b "$(realpath "$KEEL_IMAGE")" "$m/disk.qcow2" "$size" ||
-    { echo "Bail out! cannot create an overlay over $KEEL_IMAGE"; exit 1; }
-  cp "$OVMF_VARS" "$m/vars.fd"
-}
-
-# vm_boot_machine MACHINE NAME SCRIPT [EXTRA QEMU ARGS...]: boot MACHINE in
-# a fresh QEMU with SCRIPT for this boot; NAME names the boot (console,
-# results, timeline).  The previous boot of MACHINE must be over.
-vm_boot_machine() {
-  local machine=$1 m=$TEST_TMP/machine-$1 name=$2 script=$3 n
-  shift 3
-  [ -f "$m/disk.qcow2" ] || { echo "Bail out! no machine $machine (vm_machine)"; exit 1; }
-  # A boot whose test failed may still run: power it off hard (its test
-  # already failed) so the chain goes on and reports the rest.
-  if [ -f "$m/running" ] && vm_alive "$(cat "$m/running")"; then
-    say "vm $machine: boot $(cat "$m/running") still running, cutting its power"
-    vm_cut_now "$(cat "$m/running")" >/dev/null
-  fi
-  mkdir -p "$(_vm_dir "$name")"
-  _vm_start "$name" "$m/disk.qcow2" "$m/vars.fd" "$script" "$@"
-  echo "$name" >"$m/running"
-  n=$(($(cat "$m/boots" 2>/dev/null || echo 0) + 1))
-  echo $n >"$m/boots"
-  say "vm $name: boot $n of machine $machine, QEMU pid $(cat "$(_vm_dir "$name")/pid")"
-}
-
-# _vm_start NAME DISK VARS SCRIPT [EXTRA QEMU ARGS...]
-_vm_start() {
-  local name=$1 disk=$2 vars=$3 script=$4 dir port
-  shift 4
-  dir=$(_vm_dir "$name")
   port=$(keel_free_port)
-  keel_qemu_args "$disk" "$vars" "$port"
+  keel_qemu_args "$dir/disk.qcow2" "$dir/vars.fd" "$port"
   : >"$dir/console"
   "$KEEL_QEMU" "${KEEL_QEMU_ARGS[@]}" -no-reboot \
     -serial "file:$dir/console" \
@@ -132,6 +75,7 @@ _vm_start() {
   echo "$port" >"$dir/port"
   : >"$dir/seen"
   test_cleanup "vm_kill $name"
+  say "vm $name: QEMU pid $(cat "$dir/pid"), ssh port $port, disk $size over $(basename "$KEEL_IMAGE")"
 }
 
 vm_console() { echo "$TEST_TMP/vm-$1/console"; }
@@ -204,44 +148,6 @@ vm_finish() {
   done
   vm_timeline "$name"
   vm_kill "$name"
-}
-
-# vm_wait_exit NAME [TIMEOUT]: until QEMU exits by itself (the guest
-# powered off or rebooted); fails on timeout.  Prints the timeline.
-vm_wait_exit() {
-  local name=$1 timeout=${2:-$VM_BOOT_TIMEOUT} deadline
-  deadline=$(($(date +%s) + timeout))
-  while vm_alive "$name"; do
-    _vm_scan "$name"
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "vm $name: still running after ${timeout}s; console tail:" >&2
-      tail -n 30 "$(vm_console "$name")" >&2
-      vm_timeline "$name"
-      vm_kill "$name"
-      return 1
-    fi
-    sleep 0.5
-  done
-  vm_timeline "$name"
-  vm_kill "$name"
-}
-
-# vm_cut_now NAME: a power cut: SIGKILL QEMU, nothing flushed by the guest.
-vm_cut_now() {
-  local pid
-  pid=$(cat "$(_vm_dir "$1")/pid")
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  echo "cut $(_vm_elapsed "$1")" >>"$(_vm_dir "$1")/seen"
-  vm_timeline "$1"
-  vm_kill "$1"
-}
-
-# vm_cut NAME REGEX [TIMEOUT]: a power cut the moment REGEX shows on the
-# console (the guest prints its marker after freezing what it wants cut).
-vm_cut() {
-  vm_wait "$1" "$2" "${3:-$VM_BOOT_TIMEOUT}" || { vm_timeline "$1"; vm_kill "$1"; return 1; }
-  vm_cut_now "$1"
 }
 
 # KEEL_VM_LOGDIR=DIR keeps each boot's serial console as DIR/TEST-NAME.console.
